@@ -1,0 +1,1 @@
+"""Scenesplit desktop editor (PyQt6 + pyqtgraph). Never imports torch; talks to the engine client."""

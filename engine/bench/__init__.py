@@ -1,0 +1,1 @@
+"""Benchmarks run by `scenesplit bench`; each prints its figures with the machine described."""

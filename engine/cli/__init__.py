@@ -1,0 +1,1 @@
+"""The `scenesplit` command line: one entry point, one module per subcommand."""

@@ -1,0 +1,45 @@
+"""`scenesplit` entry point: dispatches to subcommand modules and turns user errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from engine import __version__
+from engine.errors import Cancelled, ScenesplitError
+
+# Subcommand modules under engine.cli; each defines `register(subparsers)` which adds its parser
+# and sets `func(args) -> int`. Registration imports nothing heavy, so `--help` stays fast.
+COMMANDS = ("info", "probe", "bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="scenesplit",
+        description="Split multichannel field recordings into labelled foreground stems.",
+    )
+    parser.add_argument("--version", action="version", version=f"scenesplit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"engine.cli.{name.replace('-', '_')}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ScenesplitError as exc:
+        print(f"scenesplit {args.command}: error: {exc}", file=sys.stderr)
+        return 130 if isinstance(exc, Cancelled) else 2
+    except KeyboardInterrupt:
+        print(f"scenesplit {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

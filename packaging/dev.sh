@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Set up (once) and use a Scenesplit development environment in ./.venv.
+#   bash packaging/dev.sh demo   separate the bundled example recording with the bundled models
+#   bash packaging/dev.sh test   run the test suite
+#   bash packaging/dev.sh setup  only create/refresh the environment
+# Needs only Python >= 3.11. Installs the CPU build torch==2.13.0 where it is available locally
+# (no CUDA download); set SCENESPLIT_TORCH to another requirement (e.g. "torch") to choose.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${SCENESPLIT_VENV:-.venv}
+PY=${PYTHON:-python3}
+STAMP="$VENV/.scenesplit-installed"
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+  fi
+  local pip="$VENV/bin/python -m pip"
+  if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+    if [ -n "${SCENESPLIT_TORCH:-}" ]; then
+      $pip install "$SCENESPLIT_TORCH"
+    else
+      # The local CPU wheel carries the +cpu local version; fall back to the plain pin.
+      $pip install "torch==2.13.0+cpu" 2>/dev/null || $pip install "torch==2.13.0"
+    fi
+  fi
+  # Reinstall only when the project's dependency list changed.
+  if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    $pip install -e ".[app,server,data,train,dev]"
+    # tinysoundfont's optional audio-output dependency (pyaudio) does not build headless.
+    $pip install --no-deps "tinysoundfont>=0.3"
+    touch "$STAMP"
+  fi
+  # Qt needs a few system libraries even offscreen; install them when missing and we are root.
+  if ! "$VENV/bin/python" -c "from PyQt6 import QtGui" 2>/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq && apt-get install -y -qq libgl1 libegl1 libxkbcommon0 libfontconfig1 \
+        libdbus-1-3 libglib2.0-0 >/dev/null
+    else
+      echo "warning: PyQt6 cannot load its system libraries (libEGL, libxkbcommon, fontconfig)" >&2
+    fi
+  fi
+}
+
+cmd=${1:-demo}
+shift || true
+setup
+case "$cmd" in
+  setup) ;;
+  demo)
+    "$VENV/bin/scenesplit" info
+    example=$("$VENV/bin/python" -c 'from engine.paths import example_recording as e; print(e())')
+    if [ -f "$example" ]; then "$VENV/bin/scenesplit" probe "$example"; fi ;;
+  test)
+    QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest "$@" ;;
+  *) echo "usage: bash packaging/dev.sh {demo|test|setup} [args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Integrations with host DAWs and editors; they use the engine's client only."""

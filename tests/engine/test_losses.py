@@ -1,0 +1,90 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from engine.losses import (
+    arcface_logits,
+    arcface_loss,
+    energy_hinge_loss,
+    energy_score,
+    kl_to_uniform,
+    masked_snr_loss,
+    neg_sa_sdr,
+    neg_si_snr,
+    silence_bce,
+)
+from engine.metrics import sa_sdr
+
+
+def test_neg_sa_sdr_equals_metric():
+    g = torch.Generator().manual_seed(0)
+    ref = torch.randn(2, 3, 100, generator=g, dtype=torch.float64)
+    est = ref + 0.2 * torch.randn(2, 3, 100, generator=g, dtype=torch.float64)
+    loss = neg_sa_sdr(est, ref)
+    assert loss.shape == (2,)
+    for b in range(2):
+        assert -loss[b].item() == pytest.approx(
+            float(sa_sdr(est[b].numpy(), ref[b].numpy())), abs=1e-5
+        )
+
+
+def test_neg_si_snr_is_scale_invariant_and_hand_value():
+    ref = torch.sin(torch.arange(200.0))
+    noise = torch.cos(torch.arange(200.0) * 3.3)
+    noise = noise - (noise @ ref) / (ref @ ref) * ref  # orthogonal to ref
+    est = ref + noise * (ref.norm() / noise.norm()) * math.sqrt(0.1)  # 10 dB
+    assert neg_si_snr(est, ref).item() == pytest.approx(-10.0, abs=1e-3)
+    assert neg_si_snr(5 * est, ref).item() == pytest.approx(-10.0, abs=1e-3)
+
+
+def test_masked_snr_counts_active_slots_over_all_slots():
+    ref = torch.randn(1, 3, 50)
+    est = 0.5 * ref
+    loss = masked_snr_loss(est, ref, torch.tensor([[1.0, 0.0, 0.0]]))
+    assert loss.item() == pytest.approx(-20 * math.log10(2) / 3, abs=1e-4)
+
+
+def test_arcface_without_margin_is_scaled_cosine_cross_entropy():
+    cos = torch.rand(4, 18) * 2 - 1
+    target = torch.tensor([0, 5, 17, 3])
+    expected = F.cross_entropy(32 * cos, target, reduction="none")
+    assert torch.allclose(arcface_loss(cos, target, s=32, m=0.0), expected, atol=1e-4)
+
+
+def test_arcface_margin_lowers_only_the_target_logit():
+    cos = torch.tensor([[0.8, 0.1, -0.2]])
+    logits = arcface_logits(cos, torch.tensor([0]), s=1.0, m=0.5)
+    assert logits[0, 0].item() == pytest.approx(math.cos(math.acos(0.8) + 0.5), abs=1e-6)
+    assert torch.allclose(logits[0, 1:], cos[0, 1:])
+    assert (
+        arcface_loss(cos, torch.tensor([0])).item()
+        > arcface_loss(cos, torch.tensor([0]), m=0).item()
+    )
+
+
+def test_kl_to_uniform_zero_for_uniform_positive_otherwise():
+    assert kl_to_uniform(torch.full((2, 18), 3.0)).abs().max() < 1e-6
+    assert (kl_to_uniform(torch.randn(5, 18) * 3) > 0).all()
+
+
+def test_energy_score_and_hinge():
+    logits = torch.zeros(1, 18)
+    assert energy_score(logits).item() == pytest.approx(-math.log(18), abs=1e-6)
+    inside = energy_hinge_loss(
+        torch.tensor([-8.0, -7.0, 0.0, 3.0]), torch.tensor([True, True, False, False])
+    )
+    assert inside.item() == 0.0
+    outside = energy_hinge_loss(torch.tensor([-5.0, -3.0]), torch.tensor([True, False]))
+    assert outside.item() == pytest.approx(1.0 + 4.0)  # (-5 - -6)^2 + (-1 - -3)^2
+    only_active = energy_hinge_loss(torch.tensor([-4.0]), torch.tensor([True]))
+    assert only_active.item() == pytest.approx(4.0)
+
+
+def test_silence_bce():
+    loss = silence_bce(torch.tensor([0.0, 10.0]), torch.tensor([True, True]))
+    assert loss[0].item() == pytest.approx(math.log(2), abs=1e-6)
+    assert loss[1].item() < 1e-4
+    assert np.isfinite(silence_bce(torch.tensor([-50.0]), torch.tensor([True])).item())
