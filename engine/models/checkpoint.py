@@ -1,0 +1,88 @@
+"""Checkpoints as plain data: `{model, config, state_dict, step, versions, extra}`.
+
+Written atomically (temp file + rename) and loadable with `torch.load(weights_only=True)`: no
+pickled classes, so a checkpoint never executes code and survives refactors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine import __version__
+from engine.errors import ScenesplitError
+from engine.models.registry import build_model
+
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ScenesplitError):
+    """A checkpoint file that cannot be used; the message names the file."""
+
+
+def model_name(model: nn.Module) -> str:
+    """Registry name of a model instance (its class attribute `model_name`)."""
+    return type(model).model_name
+
+
+def checkpoint_dict(model: nn.Module, step: int = 0, extra: dict | None = None) -> dict[str, Any]:
+    """The plain-data checkpoint of `model` (weights moved to CPU)."""
+    return {
+        "format": FORMAT_VERSION,
+        "model": model_name(model),
+        "config": dataclasses.asdict(model.config),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "step": int(step),
+        "versions": {"scenesplit": __version__, "torch": torch.__version__},
+        "extra": extra or {},
+    }
+
+
+def save_checkpoint(
+    path: str | os.PathLike, model: nn.Module, step: int = 0, extra: dict | None = None
+) -> Path:
+    """Write `model` to `path` atomically; `extra` holds plain data (thresholds, metrics, ...)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        torch.save(checkpoint_dict(model, step, extra), tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """The raw plain-data checkpoint; CheckpointError for missing or foreign files."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means "not ours"
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint ({exc.__class__.__name__})"
+        ) from None
+    if not isinstance(data, dict) or "model" not in data or "state_dict" not in data:
+        raise CheckpointError(f"{path}: not a Scenesplit checkpoint (no model/state_dict)")
+    return data
+
+
+def load_checkpoint(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model saved at `path` in eval mode; returns (model, checkpoint metadata)."""
+    data = read_checkpoint(path)
+    try:
+        model = build_model(data["model"], data["config"])
+        model.load_state_dict(data["state_dict"])
+    except (ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: does not match its model ({exc})") from None
+    meta = {k: v for k, v in data.items() if k != "state_dict"}
+    return model.to(device).eval(), meta
