@@ -20,7 +20,7 @@ def test_windows_cover_the_file_and_random_access_agrees(write_wav, rng, rate):
     wins = list(iter_windows(path, plan))
     assert [i for i, _, _ in wins] == list(range(plan.count))
     whole = read_audio(path)
-    for i, start, w in wins:
+    for _, start, w in wins:
         valid = min(plan.size, length - start)
         np.testing.assert_allclose(w[:, :valid], whole[:, start : start + valid], atol=1e-6)
         assert not w[:, valid:].any()
