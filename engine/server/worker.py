@@ -68,8 +68,14 @@ class Worker:
                 self.run_job(*item)
 
     def run_job(self, job: Job, cancel: CancelToken) -> None:
-        """Run one job that the store has marked running, and record how it ended."""
+        """Run one job that the store has marked running, and record how it ended.
+
+        Leftovers are removed before the final state is recorded, so whoever sees a job
+        "cancelled" or "failed" finds no partial files.
+        """
         tmp: Path | None = None
+        version: int | None = None
+        error: str | None = None
         try:
             if job.kind == "separate":
                 job_dir = self.store.job_dir(job.id)
@@ -90,23 +96,19 @@ class Worker:
             cancel.check()  # a cancel that came after the last checkpoint still wins
             os.rename(tmp, job_dir / f"v{version}")
             tmp = None
-            self.store.finish(job.id, "done", result_version=version)
+            state = "done"
         except Cancelled:
             state = "interrupted" if self.store.closing else "cancelled"
-            message = (
-                "the engine was shut down while this job ran" if state == "interrupted" else None
-            )
-            self.store.finish(job.id, state, error=message)
+            if state == "interrupted":
+                error = "the engine was shut down while this job ran"
         except ScenesplitError as exc:
-            self.store.finish(job.id, "failed", error=str(exc))
+            state, error = "failed", str(exc)
         except Exception as exc:  # a bug or an environment failure: keep serving other jobs
             traceback.print_exc(file=sys.stderr)
-            self.store.finish(
-                job.id, "failed", error=f"internal error: {type(exc).__name__}: {exc}"
-            )
-        finally:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+            state, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.store.finish(job.id, state, error, version if state == "done" else None)
 
     def _progress(self, job_id: str) -> ProgressCallback:
         return lambda p: self.store.set_progress(job_id, p)
