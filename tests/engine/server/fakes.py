@@ -7,7 +7,6 @@ The end-to-end tests (test_e2e.py) use the real pipeline in a real server proces
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from engine.pipeline.manifest import Clip, Manifest, SlotRecord, Track, WindowRe
 from engine.progress import ProgressReporter
 from engine.server.app import create_app
 from engine.server.security import PathPolicy
+from engine.server.serve import bind_socket
 from engine.server.service import EngineService, ServiceInfo
 
 TOKEN = "test-token-0123456789abcdef"
@@ -130,8 +130,7 @@ class InThreadServer:
             max_upload_bytes=int(max_upload_mb * 2**20),
         )
         self.app = create_app(self.service, TOKEN)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = bind_socket("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(self.app, log_level="error", lifespan="off")
         config.timeout_graceful_shutdown = 2
