@@ -102,7 +102,7 @@ class Worker:
             if state == "interrupted":
                 error = "the engine was shut down while this job ran"
         except ScenesplitError as exc:
-            state, error = "failed", str(exc)
+            state, error = "failed", _shown(job, str(exc))
         except Exception as exc:  # a bug or an environment failure: keep serving other jobs
             traceback.print_exc(file=sys.stderr)
             state, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
@@ -112,6 +112,13 @@ class Worker:
 
     def _progress(self, job_id: str) -> ProgressCallback:
         return lambda p: self.store.set_progress(job_id, p)
+
+
+def _shown(job: Job, message: str) -> str:
+    """An error message as the user should see it: an upload by its name, not the server path."""
+    if job.input_path and job.recording and job.recording.get("path") is None:
+        return message.replace(job.input_path, Path(job.input_path).name)
+    return message
 
 
 def _fresh(path: Path) -> None:

@@ -255,3 +255,24 @@ def test_errors_are_json_for_unknown_routes_and_methods(srv):
     assert_error(call(srv, "DELETE", "/jobs"), 405, "not allowed")
     r = call(srv, "GET", "/jobs")
     assert json.loads(r.text) == {"jobs": []}
+
+
+def test_event_stream_keeps_quiet_connections_alive(srv, client, audio_root, monkeypatch):
+    import engine.server.app as app_module
+
+    monkeypatch.setattr(app_module, "KEEPALIVE_S", 0.05)
+    srv.runner.gate.clear()
+    job = client.submit(audio_root / "rec.wav")
+    assert srv.runner.started.wait(5)
+    lines = []
+    with httpx.stream("GET", f"{srv.url}/jobs/{job['id']}/events", headers=AUTH) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            lines.append(line)
+            if line == ": keep-alive" and not srv.runner.gate.is_set():
+                srv.runner.gate.set()
+    assert lines[0] == "event: job" and ": keep-alive" in lines
+    assert json.loads(lines[-2].removeprefix("data: "))["state"] == "done"
+    with pytest.raises(Exception, match="no job 'nope'") as err:
+        list(client.events("nope"))
+    assert err.value.status == 404

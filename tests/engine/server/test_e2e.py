@@ -12,6 +12,7 @@ import sys
 import time
 
 import httpx
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -156,6 +157,13 @@ def test_auth_paths_and_bad_requests(engine, audio, tmp_path):
     up = engine.client.submit(outside, **SMALL)
     assert up["recording"]["path"] is None
     engine.client.cancel(up["id"])
+    # Bad samples show only while reading: the job fails with the reader's message.
+    x = np.zeros((4, 32_000), np.float32)
+    x[2, 16_000] = np.nan
+    sf.write(str(tmp_path / "nan.wav"), x.T, 32_000, subtype="FLOAT")
+    failed = engine.client.wait(engine.client.upload(tmp_path / "nan.wav", **SMALL)["id"])
+    assert failed["state"] == "failed" and failed["error"].startswith("nan.wav: contains NaN")
+    assert failed["versions"] == []
 
 
 def test_cli_separate_on_the_server(engine, audio, tmp_path):
