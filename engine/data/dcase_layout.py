@@ -29,16 +29,18 @@ def scene_metadata(scene, name: str) -> dict:
     """The metadata JSON of a scene in the official field names."""
     events = []
     for e in scene.metadata["events"]:
-        events.append({
-            "label": e["label"],
-            "source_file": e["source"],
-            "source_time": e.get("source_time", 0.0),
-            "event_time": e["event_time"],
-            "event_duration": e["event_duration"],
-            "snr": e["snr"],
-            "role": e["role"],
-            "event_position": e["position"],
-        })
+        events.append(
+            {
+                "label": e["label"],
+                "source_file": e["source"],
+                "source_time": e.get("source_time", 0.0),
+                "event_time": e["event_time"],
+                "event_duration": e["event_duration"],
+                "snr": e["snr"],
+                "role": e["role"],
+                "event_position": e["position"],
+            }
+        )
     return {
         "soundscape": name,
         "labels": list(scene.labels),

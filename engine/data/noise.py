@@ -30,7 +30,9 @@ def _spectrum(rng: np.random.Generator, f: np.ndarray, kind: str) -> np.ndarray:
     mag = (ff / 1000.0) ** (slope / 6.0206)
     for _ in range(int(rng.integers(0, 4))):
         c = np.exp(rng.uniform(np.log(100), np.log(6000)))
-        mag *= 1 + rng.uniform(0.5, 3.0) * np.exp(-0.5 * (np.log(ff / c) / rng.uniform(0.1, 0.5)) ** 2)
+        mag *= 1 + rng.uniform(0.5, 3.0) * np.exp(
+            -0.5 * (np.log(ff / c) / rng.uniform(0.1, 0.5)) ** 2
+        )
     mag *= 1 / (1 + (rng.uniform(20, 80) / ff) ** 4)  # no DC / infrasound
     return mag
 

@@ -69,8 +69,12 @@ def _draw_room(rng: np.random.Generator, cfg: RoomConfig) -> dict:
         p[2] = rng.uniform(0.3, size[2] - 0.3)
         if np.linalg.norm(p - mic) > 0.7:
             sources.append(p)
-    return {"size": size.tolist(), "rt60": rt60, "mic": mic.tolist(),
-            "sources": [s.tolist() for s in sources]}
+    return {
+        "size": size.tolist(),
+        "rt60": rt60,
+        "mic": mic.tolist(),
+        "sources": [s.tolist() for s in sources],
+    }
 
 
 def _diffuse_tail(rng: np.random.Generator, length: int, rt60: float) -> np.ndarray:
@@ -118,8 +122,13 @@ def pyroomacoustics_rirs(info: dict, cfg: RoomConfig, seed: int) -> list[np.ndar
     rng = np.random.default_rng(seed)
     size = np.asarray(info["size"])
     absorption, _ = pra.inverse_sabine(info["rt60"], size)
-    room = pra.ShoeBox(size, fs=SAMPLE_RATE, materials=pra.Material(min(absorption, 0.99)),
-                       max_order=cfg.max_order, air_absorption=False)
+    room = pra.ShoeBox(
+        size,
+        fs=SAMPLE_RATE,
+        materials=pra.Material(min(absorption, 0.99)),
+        max_order=cfg.max_order,
+        air_absorption=False,
+    )
     for s in info["sources"]:
         room.add_source(s)
     mic = np.asarray(info["mic"])

@@ -167,10 +167,20 @@ def synthesize_scene_components(
     ref_power = 10 ** (REFERENCE_LEVEL_DB / 10)
 
     room = int(rng.integers(bank.n_rooms))
-    n_fg = 0 if rng.random() < config.p_silence else int(rng.integers(config.foreground_range[0], config.foreground_range[1] + 1))
-    n_int = int(rng.integers(config.interference_range[0], config.interference_range[1] + 1)) if rng.random() < config.p_interference else 0
+    n_fg = (
+        0
+        if rng.random() < config.p_silence
+        else int(rng.integers(config.foreground_range[0], config.foreground_range[1] + 1))
+    )
+    n_int = (
+        int(rng.integers(config.interference_range[0], config.interference_range[1] + 1))
+        if rng.random() < config.p_interference
+        else 0
+    )
     if n_fg + n_int > bank.rirs.shape[1]:
-        raise ValueError(f"room bank has {bank.rirs.shape[1]} source positions, scene needs {n_fg + n_int}")
+        raise ValueError(
+            f"room bank has {bank.rirs.shape[1]} source positions, scene needs {n_fg + n_int}"
+        )
     positions = rng.permutation(bank.rirs.shape[1])[: n_fg + n_int]
     labels = [str(c) for c in rng.choice(list(config.classes), size=n_fg, replace=False)]
 
@@ -198,16 +208,18 @@ def synthesize_scene_components(
             tgt = np.zeros(n)
             tgt[onset : onset + len(early)] = gain * early
             targets.append(tgt)
-        events.append({
-            "label": clip.label,
-            "source": clip.source,
-            "role": "foreground" if foreground else "interference",
-            "event_time": onset / SAMPLE_RATE,
-            "event_duration": len(clip.audio) / SAMPLE_RATE,
-            "snr": snr,
-            "gain": float(gain),
-            "position": _position(bank.info[room], int(positions[k])),
-        })
+        events.append(
+            {
+                "label": clip.label,
+                "source": clip.source,
+                "role": "foreground" if foreground else "interference",
+                "event_time": onset / SAMPLE_RATE,
+                "event_duration": len(clip.audio) / SAMPLE_RATE,
+                "snr": snr,
+                "gain": float(gain),
+                "position": _position(bank.info[room], int(positions[k])),
+            }
+        )
 
     if rng.random() < config.p_noise:
         noise4, noise_source = sources.background(rng, n)

@@ -70,7 +70,9 @@ class SourcePool:
             start = int(rng.integers(len(x) - max_len + 1))
             x = x[start : start + max_len]
         x = random_lowpass(rng, x.astype(np.float64), self.lowpass_p)
-        return Clip(peak_normalise(x), label, f"{entry.get('package', 'corpus')}:{Path(entry['path']).name}")
+        return Clip(
+            peak_normalise(x), label, f"{entry.get('package', 'corpus')}:{Path(entry['path']).name}"
+        )
 
     def foreground(self, rng: np.random.Generator, label: str, split: str, max_len: int) -> Clip:
         """A dry clip of target class `label` at most `max_len` samples long."""
@@ -80,7 +82,9 @@ class SourcePool:
         if clip is not None:
             return clip
         dur = min(event_duration(rng, label, split), max_len / 32000)
-        return Clip(generate_event(rng, label, split, dur, self.lowpass_p), label, f"generator:{label}")
+        return Clip(
+            generate_event(rng, label, split, dur, self.lowpass_p), label, f"generator:{label}"
+        )
 
     def interference(self, rng: np.random.Generator, split: str, max_len: int) -> Clip:
         """A dry clip of a non-target sound."""
@@ -89,7 +93,9 @@ class SourcePool:
             return clip
         kind = list(INTERFERENCE)[int(rng.integers(len(INTERFERENCE)))]
         dur = min(event_duration(rng, kind, split), max_len / 32000)
-        return Clip(generate_event(rng, kind, split, dur, self.lowpass_p), kind, f"generator:{kind}")
+        return Clip(
+            generate_event(rng, kind, split, dur, self.lowpass_p), kind, f"generator:{kind}"
+        )
 
     def background(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, str]:
         """`([4, n] noise with unit mean square, description)`."""

@@ -127,7 +127,9 @@ def cupboard_open_close(rng: np.random.Generator, split: str, duration: float) -
         place(out, 0.6 * _burst(rng, 0.03, 0.003, 2000, 8000), n_samples(t))
         creak_s = draw(rng, 0.3, 1.5, split)
         if rng.random() < 0.7:
-            place(out, 0.5 * _creak(rng, creak_s, 40, draw(rng, 80, 400, split)), n_samples(t + 0.05))
+            place(
+                out, 0.5 * _creak(rng, creak_s, 40, draw(rng, 80, 400, split)), n_samples(t + 0.05)
+            )
         t += creak_s + rng.uniform(0.3, 2.0)
         if t < duration - 0.2:
             place(out, _wood_thud(rng, 0.4), n_samples(t))
@@ -168,7 +170,9 @@ def _kick(rng, m):
 def _snare(rng, m):
     t = np.arange(m) / SR
     tone = np.sin(2 * np.pi * rng.uniform(160, 250) * t) * decay_env(m, 0.05)
-    return 0.6 * tone + highpass(rng.standard_normal(m), 1000) * decay_env(m, rng.uniform(0.06, 0.15))
+    return 0.6 * tone + highpass(rng.standard_normal(m), 1000) * decay_env(
+        m, rng.uniform(0.06, 0.15)
+    )
 
 
 def _hat(rng, m):
@@ -194,7 +198,9 @@ def percussion(rng: np.random.Generator, split: str, duration: float) -> np.ndar
     for i in range(int(duration / step)):
         for v in range(4):
             if pattern[v, i % 8] and rng.random() < 0.95:
-                place(out, shapes[v] * rng.uniform(0.6, 1.0), n_samples(i * step + 0.01 * rng.standard_normal() + 0.02))
+                place(
+                    out,
+                    shapes[v] * rng.uniform(0.6, 1.0),
+                    n_samples(i * step + 0.01 * rng.standard_normal() + 0.02),
+                )
     return lowpass(out, 16000) if rng.random() < 0.5 else out
-
-

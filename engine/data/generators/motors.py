@@ -66,8 +66,19 @@ def hair_dryer(rng: np.random.Generator, split: str, duration: float) -> np.ndar
         cut = int(rng.uniform(0.3, 0.7) * n)
         speed[cut:] *= rng.uniform(0.6, 0.8)
     band = (draw(rng, 200, 900, split, log=True), draw(rng, 4000, 12000, split, log=True))
-    return _motor(rng, n, draw(rng, 180, 450, split), speed, 6, 1.0, -1.0, band,
-                  draw(rng, -22, -8, split), 2, 0.05)
+    return _motor(
+        rng,
+        n,
+        draw(rng, 180, 450, split),
+        speed,
+        6,
+        1.0,
+        -1.0,
+        band,
+        draw(rng, -22, -8, split),
+        2,
+        0.05,
+    )
 
 
 def mechanical_fans(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
@@ -93,8 +104,19 @@ def vacuum_cleaner(rng: np.random.Generator, split: str, duration: float) -> np.
     speed = _spin(n, rng.uniform(0.3, 1.5), rng.uniform(0.5, 1.5))
     speed *= drift(rng, n, draw(rng, 0.02, 0.12, split), 0.7)
     band = (draw(rng, 150, 500, split, log=True), draw(rng, 3000, 10000, split, log=True))
-    x = _motor(rng, n, draw(rng, 350, 1100, split, log=True), speed, 8, 0.8, -2.0, band,
-               draw(rng, -12, 0, split), 1, 0.02)
+    x = _motor(
+        rng,
+        n,
+        draw(rng, 350, 1100, split, log=True),
+        speed,
+        8,
+        0.8,
+        -2.0,
+        band,
+        draw(rng, -12, 0, split),
+        1,
+        0.02,
+    )
     # A hose resonance.
     res = bandpass(x, *(lambda c: (c * 0.8, c * 1.25))(draw(rng, 500, 2500, split, log=True)))
     return x + 1.5 * res
@@ -114,7 +136,18 @@ def blender(rng: np.random.Generator, split: str, duration: float) -> np.ndarray
     load = drift(rng, n, draw(rng, 0.05, 0.2, split), 8.0)
     speed = pulses * load
     band = (draw(rng, 200, 800, split, log=True), draw(rng, 3000, 9000, split, log=True))
-    x = _motor(rng, n, draw(rng, 180, 550, split, log=True), speed, 12, 0.7, -1.5, band,
-               draw(rng, -6, 6, split), 2, 0.1)
+    x = _motor(
+        rng,
+        n,
+        draw(rng, 180, 550, split, log=True),
+        speed,
+        12,
+        0.7,
+        -1.5,
+        band,
+        draw(rng, -6, 6, split),
+        2,
+        0.1,
+    )
     crackle = lowpass(rng.standard_normal(n) * (rng.random(n) < 0.002) * 8.0, 6000.0)
     return x + crackle * (pulses > 0.5)

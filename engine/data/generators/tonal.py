@@ -156,7 +156,7 @@ def _piano_note(rng, f0: float, m: int, velocity: float) -> np.ndarray:
     b = rng.uniform(1e-4, 6e-4)
     freqs = f0 * k * np.sqrt(1 + b * k**2)
     bright = 0.5 + velocity
-    amps = velocity / k**(2.2 - bright)
+    amps = velocity / k ** (2.2 - bright)
     taus = rng.uniform(0.8, 2.5) * (261.0 / f0) ** 0.5 / k**0.6
     x = modal(freqs, taus, amps, m, rng)
     return x * adsr(m, 0.002, 0.08)
@@ -164,7 +164,13 @@ def _piano_note(rng, f0: float, m: int, velocity: float) -> np.ndarray:
 
 def _organ_note(rng, f0: float, m: int, velocity: float) -> np.ndarray:
     drawbars = rng.uniform(0, 1, 6) * np.array([1, 1, 0.8, 0.6, 0.4, 0.3])
-    x = harmonic_tone(f0 * np.ones(m), m, np.array([drawbars[0], drawbars[1], drawbars[2], drawbars[3], 0, drawbars[4], 0, drawbars[5]]))
+    x = harmonic_tone(
+        f0 * np.ones(m),
+        m,
+        np.array(
+            [drawbars[0], drawbars[1], drawbars[2], drawbars[3], 0, drawbars[4], 0, drawbars[5]]
+        ),
+    )
     return velocity * x * adsr(m, 0.01, 0.03)
 
 
@@ -184,7 +190,9 @@ def musical_keyboard(rng: np.random.Generator, split: str, duration: float) -> n
     tempo = draw(rng, 60, 180, split)
     beat = 60.0 / tempo
     root = draw_int(rng, 45, 72, split)  # MIDI note
-    scale = np.array([0, 2, 4, 5, 7, 9, 11]) if rng.random() < 0.6 else np.array([0, 2, 3, 5, 7, 8, 10])
+    scale = (
+        np.array([0, 2, 4, 5, 7, 9, 11]) if rng.random() < 0.6 else np.array([0, 2, 3, 5, 7, 8, 10])
+    )
     degree = int(rng.integers(7))
     t = 0.02
     while t < duration - 0.1:

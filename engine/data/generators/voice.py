@@ -15,8 +15,16 @@ from .primitives import SR, adsr, bandpass, decay_env, drift, n_samples, place
 
 # F1, F2, F3 (Hz) of a few vowels (adult male averages; scaled per speaker).
 _VOWELS = np.array(
-    [[730, 1090, 2440], [270, 2290, 3010], [300, 870, 2240], [530, 1840, 2480],
-     [660, 1720, 2410], [570, 840, 2410], [440, 1020, 2240], [490, 1350, 1690]]
+    [
+        [730, 1090, 2440],
+        [270, 2290, 3010],
+        [300, 870, 2240],
+        [530, 1840, 2480],
+        [660, 1720, 2410],
+        [570, 840, 2410],
+        [440, 1020, 2240],
+        [490, 1350, 1690],
+    ]
 )
 _NPERSEG = 512
 
@@ -71,8 +79,8 @@ def speech(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
     formants[voiced == 0] = _VOWELS[0] * tract
     voiced = np.convolve(voiced, np.ones(3) / 3, mode="same")
     # Intonation: declination over each phrase plus syllable accents and jitter.
-    contour = f0_mean * drift(rng, n, 0.15, syl_rate) * np.interp(
-        np.arange(n), [0, n - 1], [1.1, 0.9]
+    contour = (
+        f0_mean * drift(rng, n, 0.15, syl_rate) * np.interp(np.arange(n), [0, n - 1], [1.1, 0.9])
     )
     src = _glottal(contour, n, rng)
     _, _, spec = signal.stft(src, SR, nperseg=_NPERSEG, noverlap=_NPERSEG - hop)
@@ -119,7 +127,9 @@ def cough(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
         voiced = np.diff(np.floor(ph), prepend=0.0)
         voiced = signal.fftconvolve(voiced, kernel, mode="same")
         tail = np.clip((tt - 0.05) / 0.05, 0, 1) * np.exp(-tt / 0.2)
-        burst = noise / (np.std(noise) + 1e-12) * env_t + 0.4 * voiced / (np.std(voiced) + 1e-12) * tail
+        burst = (
+            noise / (np.std(noise) + 1e-12) * env_t + 0.4 * voiced / (np.std(voiced) + 1e-12) * tail
+        )
         place(out, burst * rng.uniform(0.6, 1.0), n_samples(t))
         t += m / SR + (rng.uniform(0.08, 0.3) if rng.random() < 0.6 else rng.uniform(0.6, 2.0))
         if rng.random() < 0.3:
