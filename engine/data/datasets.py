@@ -41,7 +41,7 @@ class SynthesizedScenes(Dataset):
     def __init__(
         self,
         length: int,
-        config: SceneConfig = SceneConfig(),
+        config: SceneConfig | None = None,
         split: str = "train",
         base_seed: int = 0,
         manifest: str | Path | None = None,
@@ -49,7 +49,7 @@ class SynthesizedScenes(Dataset):
         if length <= 0:
             raise ValueError(f"length must be positive, got {length}")
         self.length = length
-        self.config = config
+        self.config = config or SceneConfig()
         self.split = split
         self.base_seed = base_seed
         self.manifest = manifest
