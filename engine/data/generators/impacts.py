@@ -113,7 +113,7 @@ def _creak(rng, seconds: float, lo: float, hi: float) -> np.ndarray:
 def _wood_thud(rng, seconds: float) -> np.ndarray:
     m = n_samples(seconds)
     f = rng.uniform(80, 300) * np.array([1, 1.7, 2.9, 4.1, 6.3])
-    x = modal(f, rng.uniform(0.02, 0.12, 5), rng.uniform(0.3, 1, 5), m, rng)
+    x = modal(f, rng.uniform(0.04, 0.2, 5), rng.uniform(0.3, 1, 5), m, rng)
     x += _burst(rng, seconds, 0.01, 200, 4000)[:m]
     return x
 
@@ -132,7 +132,8 @@ def cupboard_open_close(rng: np.random.Generator, split: str, duration: float) -
             )
         t += creak_s + rng.uniform(0.3, 2.0)
         if t < duration - 0.2:
-            place(out, _wood_thud(rng, 0.4), n_samples(t))
+            place(out, _wood_thud(rng, 0.6), n_samples(t))
+            place(out, 0.5 * _wood_thud(rng, 0.3), n_samples(t + rng.uniform(0.04, 0.12)))
             place(out, 0.5 * _burst(rng, 0.02, 0.002, 2000, 8000), n_samples(t + 0.01))
         t += rng.uniform(0.8, 3.0)
     return out

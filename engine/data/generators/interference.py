@@ -15,6 +15,7 @@ from .primitives import (
     drift,
     harmonic_tone,
     lowpass,
+    modal,
     n_samples,
     phase_of,
     place,
@@ -68,20 +69,18 @@ def power_tool(rng, split: str, duration: float) -> np.ndarray:
 
 
 def plucked_string(rng, split: str, duration: float) -> np.ndarray:
-    """Guitar/harp-like Karplus-Strong plucks."""
+    """Guitar/harp-like plucks: harmonic modes, higher ones decaying faster."""
     n = n_samples(duration)
     out = np.zeros(n)
     t = 0.02
+    k = np.arange(1, 21)
     while t < duration - 0.1:
         f0 = 440 * 2 ** ((rng.integers(40, 76) - 69) / 12)
-        period = max(2, int(SR / f0))
         m = n_samples(rng.uniform(0.5, 2.0))
-        buf = rng.uniform(-1, 1, period)
-        reps = m // period + 1
-        decay = rng.uniform(0.990, 0.998) ** np.arange(reps)
-        # Repeated, low-passed, decaying copies approximate the KS loop cheaply.
-        x = (np.tile(buf, reps) * np.repeat(decay, period))[:m]
-        place(out, lowpass(x, rng.uniform(2000, 6000), 2), n_samples(t))
+        pos = rng.uniform(0.1, 0.3)  # pluck position along the string
+        amps = np.abs(np.sin(np.pi * k * pos)) / k
+        x = modal(f0 * k, rng.uniform(0.4, 1.5) / k**0.8, amps, m, rng)
+        place(out, x, n_samples(t))
         t += rng.uniform(0.15, 0.8)
     return out
 

@@ -35,7 +35,7 @@ def pour(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
     for t, r, a in zip(times, radii, amps, strict=True):
         place(out, a * _bubble(rng, 3.26 / r), n_samples(t))
     out /= np.max(np.abs(out)) + 1e-12
-    stream = bandpass(coloured_noise(rng, n, -1.0), 300, 8000)
+    stream = bandpass(coloured_noise(rng, n, -2.0), 200, draw(rng, 2500, 6000, split, log=True))
     # Filling: a resonance sweeping up (lower cavity for a larger vessel).
     f_start = draw(rng, 200, 800, split, log=True)
     f_end = f_start * rng.uniform(1.5, 4.0)
@@ -43,9 +43,9 @@ def pour(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
     _, _, spec = signal.stft(stream, SR, nperseg=512, noverlap=256)
     freqs = np.fft.rfftfreq(512, 1 / SR)
     centres = np.geomspace(f_start, f_end, spec.shape[1])
-    env = 0.15 + 1.0 / (1 + ((freqs[:, None] - centres[None, :]) / (0.15 * centres[None, :])) ** 2)
+    env = 0.05 + 1.0 / (1 + ((freqs[:, None] - centres[None, :]) / (0.08 * centres[None, :])) ** 2)
     _, res = signal.istft(spec * env, SR, nperseg=512, noverlap=hop)
     res = np.pad(res, (0, max(0, n - len(res))))[:n]
     res /= np.max(np.abs(res)) + 1e-12
-    mix = rng.uniform(0.3, 0.8)
+    mix = rng.uniform(0.55, 0.85)
     return (mix * out + (1 - mix) * res) * adsr(n, rng.uniform(0.05, 0.4), rng.uniform(0.1, 0.5))

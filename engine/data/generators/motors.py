@@ -59,26 +59,29 @@ def _motor(
 
 
 def hair_dryer(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
-    """Broadband air flow with a faint high motor whine; optional speed switch."""
+    """Air flow peaked in the mid band, a high motor whine, optional speed switch."""
     n = n_samples(duration)
     speed = _spin(n, rng.uniform(0.05, 0.3), rng.uniform(0.2, 0.8))
     if rng.random() < 0.4:
         cut = int(rng.uniform(0.3, 0.7) * n)
         speed[cut:] *= rng.uniform(0.6, 0.8)
-    band = (draw(rng, 200, 900, split, log=True), draw(rng, 4000, 12000, split, log=True))
-    return _motor(
+    band = (draw(rng, 300, 1200, split, log=True), draw(rng, 3000, 9000, split, log=True))
+    x = _motor(
         rng,
         n,
         draw(rng, 180, 450, split),
         speed,
-        6,
-        1.0,
-        -1.0,
+        10,
+        0.6,
+        -2.0,
         band,
-        draw(rng, -22, -8, split),
+        draw(rng, -10, 0, split),
         2,
         0.05,
     )
+    # The nozzle/heater grille adds a broad resonance that follows the motor speed.
+    centre = draw(rng, 1500, 5000, split, log=True)
+    return x + 1.2 * bandpass(x, centre * 0.7, centre * 1.4)
 
 
 def mechanical_fans(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
