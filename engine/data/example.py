@@ -56,14 +56,16 @@ def make_example(path: str | Path | None = None, seed: int = SEED) -> dict:
         a = int(onset * SAMPLE_RATE)
         m = min(wet.shape[1], n - a)
         mix[:, a : a + m] += gain * wet[:, :m]
-        events.append({
-            "label": label,
-            "event_time": onset,
-            "event_duration": dur,
-            "snr": snr,
-            "source": f"generator:{label}",
-            "position": _position(bank.info[0], pos),
-        })
+        events.append(
+            {
+                "label": label,
+                "event_time": onset,
+                "event_duration": dur,
+                "snr": snr,
+                "source": f"generator:{label}",
+                "position": _position(bank.info[0], pos),
+            }
+        )
     peak = np.max(np.abs(mix))
     mix *= 0.5 / peak  # leave headroom, then 16-bit PCM
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,9 @@ def make_example(path: str | Path | None = None, seed: int = SEED) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: write the example recording."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args(argv)

@@ -222,7 +222,7 @@ def synthesize_scene_components(
         )
 
     if rng.random() < config.p_noise:
-        noise4, noise_source = sources.background(rng, n)
+        noise4, noise_source = sources.background(rng, n, split)
         noise4 = noise4.astype(np.float64) * np.sqrt(ref_power)
     else:
         noise4, noise_source = np.zeros((4, n)), None

@@ -21,6 +21,15 @@ from engine.data.noise import background_noise
 INTERFERENCE_LABEL = "interference"
 BACKGROUND_LABEL = "background"
 
+# Classes whose real clips are often single hits or words: short clips are sequenced into an
+# event at a class-typical rate (mean gap between clip starts in seconds, relative jitter).
+SEQUENCED = {
+    "Typing": (0.16, 0.5),
+    "FootSteps": (0.52, 0.08),
+    "Clapping": (0.25, 0.1),
+    "Speech": (0.0, 0.0),  # words back to back with short pauses
+}
+
 
 @dataclass(frozen=True)
 class Clip:
@@ -60,12 +69,43 @@ class SourcePool:
             self._cache[entry["path"]] = audio.mean(axis=0).astype(np.float32)
         return self._cache[entry["path"]]
 
+    def _sequence(
+        self,
+        rng: np.random.Generator,
+        label: str,
+        split: str,
+        pool: list[dict],
+        first: np.ndarray,
+        max_len: int,
+    ) -> np.ndarray:
+        """Sequence short clips of one class into a longer event (footsteps, typing, words)."""
+        period, jitter = SEQUENCED[label]
+        target = int(min(max_len, event_duration(rng, label, split) * 32000))
+        out = np.zeros(target, np.float32)
+        t = 0
+        clip = first
+        gain = 1.0
+        while t < target:
+            m = min(len(clip), target - t)
+            out[t : t + m] += gain * clip[:m]
+            if period:
+                gap = period * (1 + jitter * rng.standard_normal())
+                t += max(int(0.3 * period * 32000), int(gap * 32000))
+            else:
+                t += len(clip) + int(rng.uniform(0.05, 0.4) * 32000)
+            clip = self._load(pool[int(rng.integers(len(pool)))])
+            gain = float(rng.uniform(0.6, 1.0))
+        end = int(np.max(np.nonzero(out)[0], initial=0)) + 1
+        return out[:end]
+
     def _real(self, rng: np.random.Generator, label: str, split: str, max_len: int) -> Clip | None:
         pool = self.entries.get((label, split))
         if not pool or rng.random() >= self.real_fraction:
             return None
         entry = pool[int(rng.integers(len(pool)))]
         x = self._load(entry)
+        if label in SEQUENCED and len(x) < 0.8 * 32000:
+            x = self._sequence(rng, label, split, pool, x, max_len)
         if len(x) > max_len:
             start = int(rng.integers(len(x) - max_len + 1))
             x = x[start : start + max_len]
@@ -97,7 +137,25 @@ class SourcePool:
             generate_event(rng, kind, split, dur, self.lowpass_p), kind, f"generator:{kind}"
         )
 
-    def background(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, str]:
-        """`([4, n] noise with unit mean square, description)`."""
+    def background(
+        self, rng: np.random.Generator, n: int, split: str = "train"
+    ) -> tuple[np.ndarray, str]:
+        """`([4, n] noise with unit mean square, description)`; may blend a real ambience."""
         x, kind = background_noise(rng, n)
-        return x, f"generator:{kind}"
+        pool = self.entries.get((BACKGROUND_LABEL, split))
+        if not pool or rng.random() >= self.real_fraction:
+            return x, f"generator:{kind}"
+        entry = pool[int(rng.integers(len(pool)))]
+        clip = self._load(entry).astype(np.float64)
+        looped = np.tile(clip, n // max(len(clip), 1) + 2)
+        # Four decorrelated excerpts of the looped ambience approximate a diffuse FOA field.
+        starts = rng.integers(0, len(looped) - n + 1, 4)
+        real = np.stack([looped[s : s + n] for s in starts])
+        real[1:] /= np.sqrt(3.0)
+        real /= np.sqrt(np.mean(real**2)) + 1e-12
+        a = float(rng.uniform(0.5, 0.9))
+        mix = np.sqrt(a) * real + np.sqrt(1 - a) * x
+        mix /= np.sqrt(np.mean(mix**2)) + 1e-12
+        return mix.astype(
+            np.float32
+        ), f"{entry.get('package', 'corpus')}:{Path(entry['path']).name}+generator:{kind}"
