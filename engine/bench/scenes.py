@@ -28,11 +28,12 @@ def _init(recipe: str, split: str) -> None:
     room_bank_for(cfg, split)  # load the cached bank before timing
 
 
-def _scene(i: int) -> int:
+def _scene(i: int) -> float:
     from engine.data.scenes import synthesize_scene
 
+    start = time.process_time()
     synthesize_scene((12345, i), _CFG["cfg"], _CFG["split"])
-    return i
+    return time.process_time() - start
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,12 +50,18 @@ def run(args: argparse.Namespace) -> int:
     ) as pool:
         list(pool.map(_scene, range(args.workers)))  # warm-up: imports and bank loading
         start = time.perf_counter()
-        list(pool.map(_scene, range(args.workers, args.workers + args.n)))
+        cpu = list(pool.map(_scene, range(args.workers, args.workers + args.n)))
         elapsed = time.perf_counter() - start
+    cpu_per_scene = sum(cpu) / len(cpu)
     print(f"machine: {describe()} (may be shared with other jobs)")
     print(
         f"scenes: {args.n} x 10 s, recipe {args.recipe}, split {args.split}, {args.workers} workers"
     )
     print(f"elapsed: {elapsed:.2f} s")
     print(f"scenes per second: {args.n / elapsed:.2f}")
+    # CPU seconds per scene do not depend on other jobs sharing the machine.
+    print(f"CPU seconds per scene: {cpu_per_scene:.3f}")
+    print(
+        f"projected on {args.workers} idle cores: {args.workers / cpu_per_scene:.1f} scenes per second"
+    )
     return 0

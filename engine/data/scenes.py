@@ -226,7 +226,9 @@ def synthesize_scene_components(
         noise4 = noise4.astype(np.float64) * np.sqrt(ref_power)
     else:
         noise4, noise_source = np.zeros((4, n)), None
-    mixture = noise4 + (np.sum(wets, axis=0) if wets else 0.0)
+    mixture = noise4.copy()
+    for wet in wets:
+        mixture += wet
     mixture, layout = _degrade(rng, mixture, config)
 
     fg = sorted(range(n_fg), key=lambda i: events[i]["event_time"])
