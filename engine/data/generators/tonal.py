@@ -138,7 +138,7 @@ def doorbell(rng: np.random.Generator, split: str, duration: float) -> np.ndarra
             start = t + i * gap
             if start >= duration:
                 break
-            m = n_samples(min(duration - start, 5 * tau))
+            m = n_samples(min(duration - start, 5 * tau if kind < 2 else gap * rng.uniform(0.9, 2)))
             if kind == 2:
                 ph = phase_of(base * r, m)
                 note = (np.sin(ph) + 0.3 * np.sin(2 * ph) + 0.1 * np.sin(3 * ph)) * adsr(
@@ -155,8 +155,7 @@ def _piano_note(rng, f0: float, m: int, velocity: float) -> np.ndarray:
     k = np.arange(1, 25)
     b = rng.uniform(1e-4, 6e-4)
     freqs = f0 * k * np.sqrt(1 + b * k**2)
-    bright = 0.5 + velocity
-    amps = velocity / k ** (2.2 - bright)
+    amps = velocity * np.abs(np.sin(np.pi * k * rng.uniform(0.1, 0.15))) / k ** (2.2 - velocity)
     taus = rng.uniform(0.8, 2.5) * (261.0 / f0) ** 0.5 / k**0.6
     x = modal(freqs, taus, amps, m, rng)
     return x * adsr(m, 0.002, 0.08)
@@ -176,10 +175,12 @@ def _organ_note(rng, f0: float, m: int, velocity: float) -> np.ndarray:
 
 def _epiano_note(rng, f0: float, m: int, velocity: float) -> np.ndarray:
     t = np.arange(m) / SR
-    index = velocity * 3 * np.exp(-t / 0.3)
-    mod = np.sin(2 * np.pi * f0 * rng.choice([1.0, 14.0]) * t)
-    x = np.sin(2 * np.pi * f0 * t + index * mod) * decay_env(m, rng.uniform(0.6, 1.5))
-    return velocity * x * adsr(m, 0.002, 0.05)
+    index = velocity * 2.5 * np.exp(-t / 0.3)
+    body = np.sin(2 * np.pi * f0 * t + index * np.sin(2 * np.pi * f0 * t))
+    body *= decay_env(m, rng.uniform(0.6, 1.5))
+    # The tine's metallic attack: a short partial far above the fundamental.
+    tine = 0.3 * velocity * np.sin(2 * np.pi * f0 * rng.uniform(11, 15) * t) * decay_env(m, 0.02)
+    return velocity * (body + tine) * adsr(m, 0.002, 0.05)
 
 
 def musical_keyboard(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
@@ -189,7 +190,7 @@ def musical_keyboard(rng: np.random.Generator, split: str, duration: float) -> n
     voice = (_piano_note, _organ_note, _epiano_note)[int(rng.integers(3))]
     tempo = draw(rng, 60, 180, split)
     beat = 60.0 / tempo
-    root = draw_int(rng, 45, 72, split)  # MIDI note
+    root = draw_int(rng, 43, 67, split)  # MIDI note
     scale = (
         np.array([0, 2, 4, 5, 7, 9, 11]) if rng.random() < 0.6 else np.array([0, 2, 3, 5, 7, 8, 10])
     )
@@ -197,7 +198,7 @@ def musical_keyboard(rng: np.random.Generator, split: str, duration: float) -> n
     t = 0.02
     while t < duration - 0.1:
         length = beat * rng.choice([0.5, 1, 1, 2])
-        degree = int(np.clip(degree + rng.integers(-2, 3), 0, 13))
+        degree = int(np.clip(degree + rng.integers(-2, 3), 0, 10))
         notes = [degree]
         if rng.random() < 0.25:
             notes += [degree - 2, degree - 4]

@@ -33,8 +33,9 @@ def _glottal(f0: np.ndarray, n: int, rng) -> np.ndarray:
     """Pulse train (one pulse per period) smoothed to a glottal-like spectrum tilt."""
     ph = np.cumsum(f0) / SR
     pulses = np.diff(np.floor(ph), prepend=0.0)
-    src = signal.lfilter([1.0], [1.0, -0.97], pulses)  # -6 dB/oct tilt
-    src = np.diff(src, prepend=0.0)  # lip radiation
+    # Glottal flow has a ~-12 dB/oct spectrum; lip radiation adds +6 dB/oct.
+    src = signal.lfilter([1.0], [1.0, -1.94, 0.9409], pulses)
+    src = np.diff(src, prepend=0.0)
     return src + 0.02 * rng.standard_normal(n)
 
 
@@ -45,7 +46,7 @@ def _formant_envelope(freqs: np.ndarray, formants: np.ndarray, scale: float) -> 
     env = np.zeros((formants.shape[0], len(freqs)))
     for k in range(3):
         env += amp[k] / (1 + ((freqs[None, :] - formants[:, k : k + 1]) / bw[k]) ** 2)
-    return env + 0.01
+    return env + 0.003 / (1 + (freqs[None, :] / 4000.0) ** 2)
 
 
 def speech(rng: np.random.Generator, split: str, duration: float) -> np.ndarray:
