@@ -152,7 +152,7 @@ PACKAGES: dict[str, PackageRules] = {
         PackageRules(
             "hedgewars-data",
             "GPL-2 / CC-BY-SA",
-            ((r"(?i)/Sounds/voices/[^/]+/Cough\d*\.ogg$", "Cough"),),
+            ((r"(?i)/Sounds/voices/[^/]+/PoisonCough\.ogg$", "Cough"),),
         ),
     )
 }

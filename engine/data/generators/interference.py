@@ -98,7 +98,7 @@ def bowed_or_blown(rng, split: str, duration: float) -> np.ndarray:
         k = np.arange(1, 16)
         amps = 1 / k if bowed else np.exp(-k)
         x = harmonic_tone(vib, m, amps, rng)
-        x += (0.05 if bowed else 0.2) * bandpass(rng.standard_normal(m), f0, 8 * f0)
+        x += (0.01 if bowed else 0.04) * bandpass(rng.standard_normal(m), f0, 8 * f0)
         place(out, x * adsr(m, 0.06, 0.08), n_samples(t))
         t += m / SR + rng.uniform(0, 0.2)
     return out

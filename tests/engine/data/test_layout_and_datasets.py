@@ -77,3 +77,17 @@ def test_folder_dataset_reads_written_scenes(tmp_path, toy_config, toy_bank):
     assert torch.equal(item["mixture"], scene_to_tensors(scene)["mixture"])
     with pytest.raises(ValueError, match="no soundscapes"):
         SceneFolder(tmp_path / "empty")
+
+
+def test_synthesized_dataset_works_in_dataloader_workers(toy_config, tmp_path):
+    from engine.data.rooms import cached_room_bank
+
+    # Workers find the bank in the disk cache (as with spawn, where no state is inherited).
+    cached_room_bank(
+        toy_config.rooms, "train", toy_config.room_seed, directory=toy_config.room_cache_dir
+    )
+    ds = SynthesizedScenes(4, toy_config, "train", base_seed=2)
+    loader = DataLoader(ds, batch_size=2, num_workers=2)
+    batches = list(loader)
+    assert len(batches) == 2
+    np.testing.assert_array_equal(batches[1]["mixture"][0].numpy(), ds[2]["mixture"].numpy())
