@@ -47,10 +47,13 @@ class SourcePool:
     entries: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     real_fraction: float = 0.5
     lowpass_p: float = 0.6
+    full_share_clips: int = 20  # a label needs this many clips in a split for the full share
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_manifest(cls, path: str | Path, real_fraction: float = 0.5) -> SourcePool:
+    def from_manifest(
+        cls, path: str | Path, real_fraction: float = 0.5, full_share_clips: int = 20
+    ) -> SourcePool:
         """Read a corpus manifest CSV (columns label, split, path, ... relative to its folder)."""
         path = Path(path)
         entries: dict[tuple[str, str], list[dict]] = {}
@@ -59,7 +62,7 @@ class SourcePool:
                 row = dict(row)
                 row["path"] = str((path.parent / row["path"]).resolve())
                 entries.setdefault((row["label"], row["split"]), []).append(row)
-        return cls(entries, real_fraction)
+        return cls(entries, real_fraction, full_share_clips=full_share_clips)
 
     def _load(self, entry: dict) -> np.ndarray:
         if entry["path"] not in self._cache:
@@ -100,7 +103,10 @@ class SourcePool:
 
     def _real(self, rng: np.random.Generator, label: str, split: str, max_len: int) -> Clip | None:
         pool = self.entries.get((label, split))
-        if not pool or rng.random() >= self.real_fraction:
+        # A class with few real clips uses them less often, so one clip is not heard in
+        # every other scene of that class.
+        share = self.real_fraction * min(1.0, len(pool or ()) / max(self.full_share_clips, 1))
+        if not pool or rng.random() >= share:
             return None
         entry = pool[int(rng.integers(len(pool)))]
         x = self._load(entry)

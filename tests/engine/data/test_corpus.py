@@ -78,7 +78,7 @@ def test_pack_respects_the_budget_and_feeds_the_source_pool(tmp_path, rng):
     assert len(rows) == 3 and all(r["path"].endswith(".ogg") for r in rows)
     tiny = corpus.pack(manifest, tmp_path / "tiny", max_mb=0.0)
     assert corpus.read_manifest(tiny) == []
-    pool = SourcePool.from_manifest(out, real_fraction=1.0)
+    pool = SourcePool.from_manifest(out, real_fraction=1.0, full_share_clips=1)
     for split in ("train", "valid", "test"):
         if ("Percussion", split) in pool.entries:
             clip = pool.foreground(np.random.default_rng(0), "Percussion", split, 320_000)
@@ -92,7 +92,9 @@ def test_short_hits_are_sequenced(tmp_path):
     path = tmp_path / "hit.wav"
     sf.write(str(path), hit, 32_000)
     pool = SourcePool(
-        {("FootSteps", "train"): [{"path": str(path), "package": "t"}]}, real_fraction=1.0
+        {("FootSteps", "train"): [{"path": str(path), "package": "t"}]},
+        real_fraction=1.0,
+        full_share_clips=1,
     )
     clip = pool.foreground(np.random.default_rng(1), "FootSteps", "train", 320_000)
     onsets = np.nonzero(np.diff((np.abs(clip.audio) > 0.5).astype(int)) == 1)[0]
@@ -118,3 +120,14 @@ def test_fetch_reports_a_missing_package_and_goes_on(tmp_path, monkeypatch):
     assert corpus.fetch(["lmms-common"], tmp_path).skipped == ["lmms-common"]
     with pytest.raises(ScenesplitError, match="unknown corpus package"):
         corpus.fetch(["no-such-package"], tmp_path)
+
+
+def test_rare_labels_use_their_few_real_clips_less_often(tmp_path):
+    path = tmp_path / "one.wav"
+    sf.write(str(path), np.hanning(16000).astype(np.float32), 32_000)
+    pool = SourcePool({("Pour", "train"): [{"path": str(path), "package": "t"}]}, real_fraction=1.0)
+    rng = np.random.default_rng(0)
+    real = sum(
+        pool.foreground(rng, "Pour", "train", 320_000).source.startswith("t:") for _ in range(60)
+    )
+    assert 0 < real < 15  # about 1/20 of the draws
