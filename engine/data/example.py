@@ -19,7 +19,7 @@ from engine.constants import REFERENCE_LEVEL_DB, SAMPLE_RATE
 from engine.data.generators import generate_event
 from engine.data.noise import background_noise
 from engine.data.rooms import RoomConfig, build_room_bank
-from engine.data.scenes import _position, convolve_event
+from engine.data.scenes import convolve_event, source_position
 from engine.paths import example_recording
 
 DURATION_S = 20.0
@@ -63,7 +63,7 @@ def make_example(path: str | Path | None = None, seed: int = SEED) -> dict:
                 "event_duration": dur,
                 "snr": snr,
                 "source": f"generator:{label}",
-                "position": _position(bank.info[0], pos),
+                "position": source_position(bank.info[0], pos),
             }
         )
     peak = np.max(np.abs(mix))

@@ -128,7 +128,8 @@ def convolve_event(dry: np.ndarray, rir: np.ndarray) -> tuple[np.ndarray, np.nda
     return out[:4], out[4]
 
 
-def _position(info: dict, src: int) -> dict:
+def source_position(info: dict, src: int) -> dict:
+    """Coordinates and direction (azimuth, elevation, distance from the mic) of a room position."""
     s = np.asarray(info["sources"][src])
     d = s - np.asarray(info["mic"])
     r = float(np.linalg.norm(d))
@@ -217,7 +218,7 @@ def synthesize_scene_components(
                 "event_duration": len(clip.audio) / SAMPLE_RATE,
                 "snr": snr,
                 "gain": float(gain),
-                "position": _position(bank.info[room], int(positions[k])),
+                "position": source_position(bank.info[room], int(positions[k])),
             }
         )
 
