@@ -36,7 +36,9 @@ PREFIXES = (
     "encoder.",
 )
 # Parts of a training graph or fine-tuned model that are not the encoder.
-IGNORED = re.compile(r"^(target_|decoder|predictor|mask_token|head\.|fc_norm\.|bn\.|ar\.|.*norm_stats$)")
+IGNORED = re.compile(
+    r"^(target_|decoder|predictor|mask_token|head\.|fc_norm\.|bn\.|ar\.|.*norm_stats$)"
+)
 _MAX_LISTED = 8
 
 
@@ -117,7 +119,8 @@ def read_m2d_weights(path: str | os.PathLike) -> M2DWeights:
     if pos is None or pos.ndim != 3:
         found = _listed(sorted(state)) or "none"
         raise M2DCheckpointError(
-            path, f"no ViT encoder found (missing pos_embed [1, 1 + 5*T', D]); encoder-like keys: {found}"
+            path,
+            f"no ViT encoder found (missing pos_embed [1, 1 + 5*T', D]); encoder-like keys: {found}",
         )
     embed_dim = pos.shape[-1]
     n_tokens = pos.shape[1] - 1
@@ -161,7 +164,9 @@ def load_m2d_encoder(
     if mismatched:
         problems.append(f"shape mismatch (file vs model): {_listed(mismatched)}")
     if problems:
-        raise M2DCheckpointError(path, "not an M2D ViT encoder of this layout; " + "; ".join(problems))
+        raise M2DCheckpointError(
+            path, "not an M2D ViT encoder of this layout; " + "; ".join(problems)
+        )
     encoder.load_state_dict({k: v.to(own[k].dtype) for k, v in weights.state_dict.items()})
 
 

@@ -43,7 +43,7 @@ class ViTSize:
 
 
 VIT_SIZES = {
-    "toy": ViTSize(32, 2, 2),
+    "toy": ViTSize(64, 2, 2),
     "tiny": ViTSize(192, 12, 3),
     "small": ViTSize(384, 12, 6),
     "base": ViTSize(768, 12, 12),

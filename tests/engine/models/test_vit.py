@@ -30,12 +30,10 @@ def test_parameter_names_are_timm_style():
         "norm.bias",
     ]:
         assert key in names
-    assert _toy().pos_embed.shape == (1, 1 + 5 * 62, 32)
+    assert _toy().pos_embed.shape == (1, 1 + 5 * 62, 64)
 
 
-@pytest.mark.parametrize(
-    "size,params_m", [("tiny", 5.45), ("small", 21.6), ("base", 85.5)]
-)
+@pytest.mark.parametrize("size,params_m", [("tiny", 5.45), ("small", 21.6), ("base", 85.5)])
 def test_sizes_have_vit_parameter_counts(size, params_m):
     s = VIT_SIZES[size]
     with torch.device("meta"):
@@ -59,11 +57,11 @@ def test_shorter_input_crops_position_embeddings():
     enc = _toy()
     spec = torch.randn(2, 1, 80, 101)  # 6 time patches, 5 trailing frames dropped
     (win,) = enc.embed_windows(spec)
-    assert win.shape == (2, 30, 32)
-    grid = enc.pos_embed[0, 1:].reshape(5, 62, 32)
+    assert win.shape == (2, 30, 64)
+    grid = enc.pos_embed[0, 1:].reshape(5, 62, 64)
     tokens, _ = enc.patch_embed(spec)
-    torch.testing.assert_close(win - tokens, grid[:, :6].reshape(1, 30, 32).expand(2, -1, -1))
-    assert enc(spec).shape == (2, 32)
+    torch.testing.assert_close(win - tokens, grid[:, :6].reshape(1, 30, 64).expand(2, -1, -1))
+    assert enc(spec).shape == (2, 64)
 
 
 def test_longer_input_is_encoded_in_windows_and_averaged():
