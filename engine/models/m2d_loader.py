@@ -206,3 +206,16 @@ def config_for_checkpoint(path: str | os.PathLike, **overrides):
         values.update(norm_mean=w.norm_stats[0], norm_std=w.norm_stats[1])
     values.update(overrides)
     return SCConfig(**values)
+
+
+def m2dsc_from_official(path: str | os.PathLike, **overrides):
+    """A new `M2DSC` sized for the official file at `path` with its encoder weights loaded.
+
+    The head is untrained and the thresholds are the config default: fine-tune (the paper
+    trains the last 2 blocks, see `M2DSC.freeze_except_last`) and calibrate before use.
+    """
+    from engine.models.m2d_sc import M2DSC
+
+    model = M2DSC(config_for_checkpoint(path, **overrides))
+    load_official_m2d(model, path)
+    return model

@@ -8,6 +8,7 @@ from engine.models.m2d_loader import (
     M2DCheckpointError,
     config_for_checkpoint,
     load_official_m2d,
+    m2dsc_from_official,
     read_m2d_weights,
 )
 from engine.models.m2d_sc import M2DSC
@@ -63,9 +64,10 @@ def test_plain_state_dict_with_other_prefix_and_short_grid(tmp_path):
     w = read_m2d_weights(path)
     assert (w.embed_dim, w.depth, w.num_heads, w.max_time_patches) == (128, 2, 2, 20)
     assert w.norm_stats == pytest.approx((-5.0, 3.0))
-    model = M2DSC(config_for_checkpoint(path))
-    load_official_m2d(model, path)
+    model = m2dsc_from_official(path, scale=16.0)
+    assert model.config.scale == 16.0 and model.config.max_time_patches == 20
     torch.testing.assert_close(model.encoder.pos_embed, enc.pos_embed)
+    assert torch.isfinite(model(torch.zeros(1, 32000))).all()
 
 
 def test_wrong_keys_are_named_in_the_error(tmp_path):

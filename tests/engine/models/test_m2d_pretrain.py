@@ -84,7 +84,7 @@ def test_loss_is_normalised_regression():
     assert 0.0 <= loss.item() <= 4.0  # 2 - 2 cos over unit vectors
 
 
-def test_tiny_size_overfit_run_lowers_the_loss():
+def test_tiny_size_overfit_run_lowers_the_loss(one_thread):
     pre = M2DPretrainer(_encoder("tiny"), SMALL_PREDICTOR)
     pre.config.ema_momentum = 0.99
     spec = _specs(4)
