@@ -177,18 +177,30 @@ def _best_threshold(energy: torch.Tensor, is_active: torch.Tensor) -> tuple[floa
     """Threshold maximising the balanced accuracy of `silent = energy > thr`; (thr, score).
 
     Candidates are the midpoints between consecutive distinct energies (plus one below and one
-    above all of them); among equally good candidates the median one is taken, which sits in
-    the middle of the widest gap when the groups separate.
+    above all of them), scored in O(M log M) by cumulative counts over the sorted energies.
+    Among equally good candidates the median one is taken. When the groups separate, the
+    single best candidate is the midpoint between the highest active and the lowest silent
+    energy.
     """
-    values = torch.unique(energy)  # sorted
-    cands = torch.cat([values[:1] - 1.0, (values[1:] + values[:-1]) / 2, values[-1:] + 1.0])
-    silent = ~is_active
+    e, order = energy.sort()
+    silent = (~is_active)[order].long()
+    m = e.numel()
     n_sil = max(int(silent.sum()), 1)
-    n_act = max(int(is_active.sum()), 1)
-    above = energy[None, :] > cands[:, None]  # [K, M]
-    tpr = (above & silent[None]).sum(1).double() / n_sil
-    tnr = (~above & is_active[None]).sum(1).double() / n_act
+    n_act = max(m - int(silent.sum()), 1)
+    zero = silent.new_zeros(1)
+    sil_below = torch.cat([zero, silent.cumsum(0)])  # silent items among the i lowest
+    act_below = torch.cat([zero, (1 - silent).cumsum(0)])
+    # Cut i puts the i lowest energies below the threshold; only cuts between distinct values.
+    cut = torch.arange(m + 1)
+    valid = torch.ones(m + 1, dtype=torch.bool)
+    valid[1:m] = e[1:] > e[:-1]
+    cut = cut[valid]
+    tpr = (int(silent.sum()) - sil_below[cut]).double() / n_sil
+    tnr = act_below[cut].double() / n_act
     score = (tpr + tnr) / 2
+    lower = torch.cat([e[:1] - 2.0, e])[cut]
+    upper = torch.cat([e, e[-1:] + 2.0])[cut]
+    cands = (lower + upper) / 2
     best = torch.nonzero(score >= score.max() - 1e-12).flatten()
     pick = best[len(best) // 2]
     return float(cands[pick]), float(score[pick])

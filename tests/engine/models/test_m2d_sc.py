@@ -208,3 +208,18 @@ def test_default_threshold_lies_between_the_energy_margins():
     cfg = SCConfig()
     assert cfg.m_in < cfg.default_threshold < cfg.m_out
     assert (M2DSC(CONFIGS["toy"]).thresholds == cfg.default_threshold).all()
+
+
+def test_calibrated_threshold_reaches_the_best_balanced_accuracy_with_overlap():
+    gen = torch.Generator().manual_seed(1)
+    energy = torch.cat([torch.randn(40, generator=gen) - 1.0, torch.randn(40, generator=gen) + 1.0])
+    is_active = torch.arange(80) < 40
+    predicted = torch.zeros(80, dtype=torch.long)
+    thr = calibrate_thresholds(energy, predicted, is_active)[0]
+
+    def balanced(t):
+        silent = energy > t
+        return ((silent & ~is_active).sum() / 40 + (~silent & is_active).sum() / 40).item() / 2
+
+    grid = torch.linspace(-4, 4, 4001)
+    assert balanced(thr) >= max(balanced(t) for t in grid) - 1e-9
