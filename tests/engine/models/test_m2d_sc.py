@@ -71,7 +71,7 @@ def trained(one_thread):
     stage1 = model.classify(held_out[0])
     # Stage 2. Weight 0.05 instead of the paper's 0.001: the toy runs a few dozen steps, not
     # 100 epochs, and 0.001 moves the energies too little to see in that time.
-    _train(model, gen, 60, 0.05, lr=1e-3)
+    _train(model, gen, 60, 0.05, lr=5e-4)
     return model, held_out, stage1
 
 
