@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.constants import NUM_CLASSES
+from engine.losses import energy_score
 from engine.models.logmel import M2D_HOP, LogMel
 from engine.models.vit import MAX_TIME_PATCHES, PATCH, VIT_SIZES, M2DEncoder
 
@@ -137,7 +138,7 @@ class M2DSC(nn.Module):
     def classify(self, wave: torch.Tensor) -> SCResult:
         """Class, probabilities, energy and class-specific silence decision for each source."""
         logits = self(wave)
-        energy = -torch.logsumexp(logits, dim=-1)
+        energy = energy_score(logits)
         index = logits.argmax(-1)
         return SCResult(
             index=index,
