@@ -45,7 +45,7 @@ def checkpoint_dict(
         "config": dataclasses.asdict(model.config),
         "state_dict": {k: prepare(v) for k, v in model.state_dict().items()},
         "step": int(step),
-        "versions": {"scenesplit": __version__, "torch": torch.__version__},
+        "versions": {"scenesplit": __version__, "torch": str(torch.__version__)},
         "extra": extra or {},
     }
 
