@@ -38,7 +38,10 @@ def checkpoint_dict(model: nn.Module, step: int = 0, extra: dict | None = None) 
         "config": dataclasses.asdict(model.config),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "step": int(step),
-        "versions": {"scenesplit": __version__, "torch": torch.__version__},
+        "versions": {
+            "scenesplit": __version__,
+            "torch": str(torch.__version__),
+        },  # plain str: TorchVersion is not weights_only-safe
         "extra": extra or {},
     }
 

@@ -88,7 +88,7 @@ def ssd_scan(
         x `[b, L, h, p]`, dt `[b, L, h]`, A `[h]`, B and C `[b, L, g, n]` -> `[b, L, h, p]`.
     """
     b, length, h, p = x.shape
-    g, n = B.shape[2], B.shape[3]
+    g = B.shape[2]
     if h % g or dt.shape != (b, length, h) or C.shape != B.shape or B.shape[:2] != (b, length):
         raise ValueError(
             f"ssd_scan shapes disagree: x {tuple(x.shape)}, dt {tuple(dt.shape)}, "
@@ -108,18 +108,23 @@ def ssd_scan(
     def heads_last(t: torch.Tensor) -> torch.Tensor:  # [b, nc, k, h, p] -> [b, g, nc, k, hg*p]
         return t.reshape(b, nc, t.shape[2], g, -1).permute(0, 3, 1, 2, 4)
 
-    def per_head(w: torch.Tensor) -> torch.Tensor:  # [b, nc, k, h] -> repeated over p
+    def per_head(w: torch.Tensor) -> torch.Tensor:  # [b, nc, 1, h] -> [b, g, nc, 1, hg*p]
         return heads_last(w.unsqueeze(-1).expand(*w.shape, p))
+
+    def group_major(w: torch.Tensor) -> torch.Tensor:  # [b, nc, q, h] -> [b, g, nc, q, hg, 1]
+        return w.reshape(b, nc, q, g, hg, 1).permute(0, 3, 1, 2, 4, 5)
 
     fast = total.numel() == 0 or -float(total.detach().min()) <= limit
     if fast:
         ref = total.unsqueeze(2) / 2  # [b, nc, 1, h]
         xw = heads_last(xc * (torch.exp(ref - cs) * dtc).unsqueeze(-1))
-        y_diag = CB @ xw
         # state at chunk end = exp(total - ref) * B^T xw, and exp(total - ref) = exp(ref)
-        states = (Bc.transpose(-1, -2) @ xw) * per_head(torch.exp(ref))
-        out_scale = per_head(torch.exp(cs - ref))
-        prev_scale = per_head(torch.exp(ref))  # exp(cs_t) = exp(cs_t - ref) * exp(ref)
+        exp_ref = per_head(torch.exp(ref))  # [b, g, nc, 1, hg*p]
+        states = (Bc.transpose(-1, -2) @ xw).mul_(exp_ref)
+        # exp(cs_t) = exp(cs_t - ref) * exp(ref): the state term shares the diagonal's scaling
+        prev = _pass_states(states, per_head(torch.exp(total).unsqueeze(2)))
+        y = torch.matmul(CB, xw) + torch.matmul(Cc, prev.mul_(exp_ref))
+        y = y.view(b, g, nc, q, hg, p).mul_(group_major(torch.exp(cs - ref)))
     else:
         seg = cs.permute(0, 1, 3, 2)  # [b, nc, h, q]
         decay = torch.exp((seg.unsqueeze(-1) - seg.unsqueeze(-2)).masked_fill(~mask, -math.inf))
@@ -130,14 +135,10 @@ def ssd_scan(
         states = Bc.transpose(-1, -2) @ heads_last(
             xdt * torch.exp(total.unsqueeze(2) - cs).unsqueeze(-1)
         )
-        out_scale = None
-        prev_scale = per_head(torch.exp(cs))
-    chunk_decay = per_head(torch.exp(total).unsqueeze(2))  # [b, g, nc, 1, hg*p]
-    prev = _pass_states(states, chunk_decay)  # [b, g, nc, n, hg*p]
-    y = y_diag + (Cc @ prev) * prev_scale
-    if out_scale is not None:
-        y = y * out_scale
-    y = y.reshape(b, g, nc, q, hg, p).permute(0, 2, 3, 1, 4, 5).reshape(b, nc * q, h, p)
+        prev = _pass_states(states, per_head(torch.exp(total).unsqueeze(2)))
+        y_off = (Cc @ prev).view(b, g, nc, q, hg, p) * group_major(torch.exp(cs))
+        y = y_diag.view(b, g, nc, q, hg, p) + y_off
+    y = y.permute(0, 2, 3, 1, 4, 5).reshape(b, nc * q, h, p)
     return y[:, :length]
 
 
@@ -171,8 +172,7 @@ class RMSNormGated(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        y = y * F.silu(z)
-        return y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+        return F.rms_norm(y * F.silu(z), (y.shape[-1],), self.weight, self.eps)
 
 
 class Mamba2(nn.Module):
@@ -221,13 +221,17 @@ class Mamba2(nn.Module):
         if u.is_cuda and _fused_mamba2 is not None:
             return self._fused(u, A)
         b, length, _ = u.shape
+        # Pad once to whole chunks (cheaper here, at d_model channels, than inside the scan);
+        # the padding trails the causal scan, so it never reaches the kept outputs.
+        u = F.pad(u, (0, 0, 0, (-length) % self.chunk_size))
+        padded = u.shape[1]
         z, xbc, dt = torch.split(
             self.in_proj(u), [self.d_inner, self.d_inner + 2 * self.d_state, self.nheads], -1
         )
         dt = F.softplus(dt + self.dt_bias)
         xbc = F.silu(self._causal_conv(xbc))
         x, B, C = torch.split(xbc, [self.d_inner, self.d_state, self.d_state], -1)
-        x = x.reshape(b, length, self.nheads, self.headdim)
+        x = x.reshape(b, padded, self.nheads, self.headdim)
         y = ssd_scan(
             x.float(),
             dt.float(),
@@ -236,8 +240,9 @@ class Mamba2(nn.Module):
             C.float().unsqueeze(2),
             self.chunk_size,
         ).to(x.dtype)
-        y = y + x * self.D.to(x.dtype)[:, None]
-        return self.out_proj(self.norm(y.reshape(b, length, self.d_inner), z))
+        y = torch.addcmul(y, x, self.D.to(x.dtype)[:, None])
+        y = self.norm(y.reshape(b, padded, self.d_inner), z)
+        return self.out_proj(y[:, :length])
 
     def _causal_conv(self, xbc: torch.Tensor) -> torch.Tensor:
         """Depthwise causal conv in channels-last layout (shifted multiply-adds, no transposes)."""

@@ -103,4 +103,3 @@ CONFIGS = {
         class_hidden=16,
     ),
 }
-
