@@ -52,6 +52,7 @@ class DeftMambaConfig:
     n_objects: int = 6
     film_dim: int = 0  # clue embedding size; 0 = no conditioning
     film_gain: bool = False
+    block_tokens: int = 16384  # sequences go through a block in groups of <= this many steps
 
 
 class DeftMamba(nn.Module):
@@ -105,11 +106,9 @@ class DeftMamba(nn.Module):
         x = self.encoder_norm(x).permute(0, 2, 3, 1).contiguous()  # [B, T, F', D]
         for freq_block, time_block in zip(self.freq_blocks, self.time_blocks, strict=True):
             _, _, fp, d = x.shape
-            emb = embedding.repeat_interleave(t, 0) if embedding is not None else None
-            x = freq_block(x.view(b * t, fp, d), emb).view(b, t, fp, d)
+            x = self._run(freq_block, x.view(b * t, fp, d), embedding).view(b, t, fp, d)
             x = x.transpose(1, 2).contiguous()  # [B, F', T, D]
-            emb = embedding.repeat_interleave(fp, 0) if embedding is not None else None
-            x = time_block(x.view(b * fp, t, d), emb).view(b, fp, t, d)
+            x = self._run(time_block, x.view(b * fp, t, d), embedding).view(b, fp, t, d)
             x = x.transpose(1, 2).contiguous()
         _, _, fp, d = x.shape
         objects = self.separator_act(self.separator(x)).view(b, t, fp, c.n_objects, d)
@@ -118,6 +117,27 @@ class DeftMamba(nn.Module):
         spec_out = from_real_imag(ri[..., :f])  # [B*S, 1, T, F]
         wave = istft(spec_out, length).view(b, c.n_objects, length)
         return wave.to(spec.dtype), objects
+
+    def _run(
+        self, block: nn.Module, x: torch.Tensor, embedding: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Apply a block to `[B*S, L, D]` sequences in groups of about `block_tokens` steps.
+
+        The sequences are independent, so grouping changes nothing but speed: a group's
+        temporaries stay in cache and get reused by the allocator instead of being mapped
+        and page-faulted afresh (on CPU that halves the cost of the Mamba feed-forward).
+        """
+        n, length, _ = x.shape
+        if embedding is not None:
+            embedding = embedding.repeat_interleave(n // embedding.shape[0], 0)
+        group = max(1, self.config.block_tokens // length) if self.config.block_tokens else n
+        if group >= n:
+            return block(x, embedding)
+        outs = []
+        for start in range(0, n, group):
+            emb = embedding[start : start + group] if embedding is not None else None
+            outs.append(block(x[start : start + group], emb))
+        return torch.cat(outs)
 
 
 def check_waveform(name: str, x: torch.Tensor, channels: int) -> None:
