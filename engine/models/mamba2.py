@@ -240,18 +240,26 @@ class Mamba2(nn.Module):
             C.float().unsqueeze(2),
             self.chunk_size,
         ).to(x.dtype)
-        y = torch.addcmul(y, x, self.D.to(x.dtype)[:, None])
-        y = self.norm(y.reshape(b, padded, self.d_inner), z)
-        return self.out_proj(y[:, :length])
+        y = torch.addcmul(y, x, self.D.to(x.dtype)[:, None]).reshape(b, padded, self.d_inner)
+        return self._norm_out(y[:, :length], z[:, :length])
+
+    def _norm_out(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """`out_proj(norm(y, z))` with the norm's weight folded into out_proj and its per-step
+        scale applied after the projection, on d_model instead of d_inner channels."""
+        y = y * F.silu(z)
+        ms = torch.linalg.vector_norm(y, dim=-1, keepdim=True).square() / self.d_inner
+        weight = self.out_proj.weight * self.norm.weight
+        return F.linear(y, weight).mul_(torch.rsqrt(ms + self.norm.eps))
 
     def _causal_conv(self, xbc: torch.Tensor) -> torch.Tensor:
         """Depthwise causal conv in channels-last layout (shifted multiply-adds, no transposes)."""
         k, length = self.d_conv, xbc.shape[1]
-        w = self.conv1d.weight[:, 0]  # [c, k]
-        padded = F.pad(xbc, (0, 0, k - 1, 0))
-        out = torch.addcmul(self.conv1d.bias, padded[:, k - 1 :], w[:, k - 1])
-        for j in range(k - 1):
-            out = out.addcmul_(padded[:, j : j + length], w[:, j])
+        w = self.conv1d.weight[:, 0]  # [c, k]; tap k-1 multiplies the current step
+        out = torch.addcmul(self.conv1d.bias, xbc, w[:, k - 1])
+        for j in range(k - 1):  # earlier taps add onto later steps: causal, no padded copy
+            shift = k - 1 - j
+            if shift < length:
+                out[:, shift:].addcmul_(xbc[:, : length - shift], w[:, j])
         return out
 
     def _fused(self, u: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
