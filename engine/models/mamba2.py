@@ -43,6 +43,10 @@ DECAY_LIMIT = 80.0
 """Largest within-chunk log-decay for the factored fast path (factors up to e^40 in float32)."""
 
 
+FUSED_CHUNK = 256
+"""SSD chunk of the fused GPU kernel (mamba-ssm's default)."""
+
+
 def has_fused_kernel() -> bool:
     """Whether mamba-ssm's fused kernel is importable (CUDA machines with mamba-ssm)."""
     return _fused_mamba2 is not None
@@ -270,7 +274,7 @@ class Mamba2(nn.Module):
             self.dt_bias,
             A,
             D=self.D,
-            chunk_size=max(self.chunk_size, 16),
+            chunk_size=FUSED_CHUNK,  # the result does not depend on it; this suits the GPU
             activation="silu",
             rmsnorm_weight=self.norm.weight,
             rmsnorm_eps=self.norm.eps,

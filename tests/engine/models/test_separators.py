@@ -175,3 +175,17 @@ def test_tiny_model_overfits_one_scene(name):
         losses.append(fg_loss.item())
     assert losses[0] > -3
     assert min(losses[-10:]) < losses[0] - 10
+
+
+def test_token_groups_change_nothing_but_speed():
+    torch.manual_seed(0)
+    whole = build_model(
+        "deft_mamba_uss", {**vars(named_configs("deft_mamba_uss")["tiny"]), "block_tokens": 0}
+    )
+    grouped = build_model("deft_mamba_uss", {**vars(whole.config), "block_tokens": 50})
+    grouped.load_state_dict(whole.state_dict())
+    mix = torch.randn(2, 4, 8000)
+    with torch.no_grad():
+        a, b = whole.eval()(mix), grouped.eval()(mix)
+    torch.testing.assert_close(a.foreground, b.foreground, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(a.class_logits, b.class_logits, rtol=1e-4, atol=1e-5)
