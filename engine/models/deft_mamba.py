@@ -52,7 +52,7 @@ class DeftMambaConfig:
     n_objects: int = 6
     film_dim: int = 0  # clue embedding size; 0 = no conditioning
     film_gain: bool = False
-    block_tokens: int = 16384  # sequences go through a block in groups of <= this many steps
+    block_tokens: int = 4096  # sequences go through a block in groups of <= this many steps
 
 
 class DeftMamba(nn.Module):

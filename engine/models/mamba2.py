@@ -127,7 +127,10 @@ def ssd_scan(
         states = (Bc.transpose(-1, -2) @ xw).mul_(exp_ref)
         # exp(cs_t) = exp(cs_t - ref) * exp(ref): the state term shares the diagonal's scaling
         prev = _pass_states(states, per_head(torch.exp(total).unsqueeze(2)))
-        y = torch.matmul(CB, xw) + torch.matmul(Cc, prev.mul_(exp_ref))
+        y = torch.matmul(CB, xw)
+        y = torch.baddbmm(  # y + C @ prev in one pass over y
+            y.view(-1, q, hg * p), Cc.reshape(-1, q, Cc.shape[-1]), prev.mul_(exp_ref).flatten(0, 2)
+        )
         y = y.view(b, g, nc, q, hg, p).mul_(group_major(torch.exp(cs - ref)))
     else:
         seg = cs.permute(0, 1, 3, 2)  # [b, nc, h, q]
