@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--window", type=float, default=2.0, help="analysis window in seconds")
     p.add_argument("--hop", type=float, default=1.5, help="window hop in seconds")
     p.add_argument("--batch", type=int, default=1, help="windows per forward pass")
+    p.add_argument("--threads", type=int, help="CPU threads of the server's models")
     p.add_argument(
         "--poll-interval", type=float, default=0.05, help="pause between status calls (s)"
     )
@@ -72,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         rng = np.random.default_rng(0)
         rec = rng.normal(0, 0.05, (4, int(args.seconds * 32_000))).astype(np.float32)
         write_audio(audio / "bench.wav", rec)
-        engine = LocalEngine(tmp / "work", bundle, args.device, allow_roots=[audio])
+        engine = LocalEngine(
+            tmp / "work", bundle, args.device, allow_roots=[audio], threads=args.threads
+        )
         t0 = time.perf_counter()
         client = engine.start()
         startup = time.perf_counter() - t0
@@ -114,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
             engine.stop()
     print(f"machine: {describe()} (shared with other work while measuring)")
     print(
-        f"server: device {args.device}, bundle {Path(bundle).name}, start-up to READY "
-        f"{startup:.1f} s"
+        f"server: device {args.device}, threads {args.threads or 'default'}, bundle "
+        f"{Path(bundle).name}, start-up to READY {startup:.1f} s"
     )
     print(
         f"job: {args.seconds:g} s recording, window {args.window:g} s hop {args.hop:g} s, "

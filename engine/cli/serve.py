@@ -34,6 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-upload-mb", type=float, default=2048.0, help="largest accepted upload in MB"
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for the models (default: torch's, all cores; lower it on a shared "
+        "machine)",
+    )
     p.set_defaults(func=run)
 
 
@@ -51,5 +57,6 @@ def run(args: argparse.Namespace) -> int:
             bundle=args.bundle,
             allow_roots=args.allow_root,
             max_upload_mb=args.max_upload_mb,
+            threads=args.threads,
         )
     )

@@ -33,6 +33,7 @@ class LocalEngine:
         device: 'auto', 'cpu', 'cuda', ...
         allow_roots: folders the server may read by path (None: none; files are uploaded).
         python: interpreter that runs the server.
+        threads: CPU threads for the models (None: torch's default).
     """
 
     def __init__(
@@ -42,12 +43,14 @@ class LocalEngine:
         device: str = "auto",
         allow_roots: list[str | os.PathLike] | None = None,
         python: str = sys.executable,
+        threads: int | None = None,
     ):
         self.workdir = Path(workdir).expanduser().absolute()
         self.bundle = bundle
         self.device = device
         self.allow_roots = [str(r) for r in (allow_roots or [])]
         self.python = python
+        self.threads = threads
         self.token_file = self.workdir / "token"
         self.log_file = self.workdir / "engine.log"
         self.ready_info: dict | None = None
@@ -74,6 +77,8 @@ class LocalEngine:
             cmd += ["--bundle", str(self.bundle)]
         for root in self.allow_roots:
             cmd += ["--allow-root", root]
+        if self.threads is not None:
+            cmd += ["--threads", str(self.threads)]
         return cmd
 
     def start(self, timeout: float = 120.0) -> EngineClient:

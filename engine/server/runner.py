@@ -17,13 +17,20 @@ from engine.server.jobs import Job
 
 
 class PipelineRunner:
-    """Runs separate and refine jobs with one `Separator` whose models stay loaded."""
+    """Runs separate and refine jobs with one `Separator` whose models stay loaded.
 
-    def __init__(self, separator: Separator):
+    `threads` caps torch's CPU threads (set in the worker thread that runs the jobs); None
+    keeps torch's default (all cores), which is right unless the machine is shared.
+    """
+
+    def __init__(self, separator: Separator, threads: int | None = None):
         self.separator = separator
+        self.threads = threads
 
     def _separator(self, tse_rounds: int, batch_windows: int = 2) -> Separator:
         # Same loaded models, per-job settings; building it is cheap (no copies, no loading).
+        if self.threads is not None and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
         base = self.separator
         return Separator(
             base.bundle, str(base.device), tse_rounds=tse_rounds, batch_windows=batch_windows

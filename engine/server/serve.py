@@ -36,6 +36,7 @@ class ServeConfig:
     bundle: str | None = None
     allow_roots: list[str] = field(default_factory=list)
     max_upload_mb: float = 2048.0
+    threads: int | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -102,6 +103,8 @@ def serve(cfg: ServeConfig) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     if cfg.max_upload_mb <= 0:
         raise ScenesplitError(f"--max-upload-mb must be > 0, got {cfg.max_upload_mb}")
+    if cfg.threads is not None and cfg.threads < 1:
+        raise ScenesplitError(f"--threads must be >= 1, got {cfg.threads}")
     for root in cfg.allow_roots:
         if not Path(root).expanduser().is_dir():
             raise ScenesplitError(f"--allow-root {root}: not a folder")
@@ -116,7 +119,7 @@ def serve(cfg: ServeConfig) -> int:
     separator = Separator.from_path(cfg.bundle or paths.default_bundle_dir(), cfg.device)
     service = EngineService(
         workdir,
-        PipelineRunner(separator),
+        PipelineRunner(separator, cfg.threads),
         ServiceInfo(str(separator.device), separator.bundle.describe()),
         PathPolicy(cfg.allow_roots),
         max_upload_bytes=int(cfg.max_upload_mb * 2**20),

@@ -89,7 +89,9 @@ def test_client_from_token_file_talks_to_the_server(tmp_path):
 
 def test_local_engine_that_cannot_start_says_why(tmp_path):
     engine = LocalEngine(tmp_path / "work", bundle=tmp_path / "no-bundle", device="cpu")
-    assert "--allow-root" not in engine.command()
+    assert "--allow-root" not in engine.command() and "--threads" not in engine.command()
+    cmd = LocalEngine(tmp_path, allow_roots=[tmp_path], threads=1).command()
+    assert cmd[cmd.index("--allow-root") + 1] == str(tmp_path) and "--threads" in cmd
     with pytest.raises(EngineError) as err:
         engine.start(timeout=60)
     assert "exited with code 2" in str(err.value) and "no model bundle here" in str(err.value)

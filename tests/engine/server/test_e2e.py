@@ -36,7 +36,7 @@ def audio(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(tiny_bundle, audio, tmp_path_factory):
-    eng = LocalEngine(tmp_path_factory.mktemp("work"), tiny_bundle, "cpu", allow_roots=[audio])
+    eng = LocalEngine(tmp_path_factory.mktemp("work"), tiny_bundle, "cpu", [audio], threads=1)
     eng.start(timeout=120)
     yield eng
     eng.stop()
@@ -181,7 +181,7 @@ def test_cli_separate_on_the_server(engine, audio, tmp_path):
 
 
 def test_kill_restart_and_graceful_stop(tiny_bundle, audio, tmp_path):
-    eng = LocalEngine(tmp_path / "work", tiny_bundle, "cpu", allow_roots=[audio])
+    eng = LocalEngine(tmp_path / "work", tiny_bundle, "cpu", [audio], threads=1)
     c = eng.start(timeout=120)
     try:
         first = c.wait(c.submit(audio / "short.wav", **SMALL)["id"])
