@@ -54,13 +54,15 @@ def create_app(service: EngineService, token: str) -> FastAPI:
     app.add_middleware(BearerAuth, token=token)
     store = service.store
 
+    # Reads of in-memory state run on the event loop (no thread hop: they answer while a job
+    # keeps the worker busy); handlers that touch files are plain functions (thread pool).
     @app.get("/health", response_model=Health, tags=["engine"])
-    def health() -> dict:
+    async def health() -> dict:
         """Liveness, device, model bundle and queue (no token needed)."""
         return service.health()
 
     @app.get("/jobs", response_model=JobList, responses=ERRORS, tags=["jobs"])
-    def list_jobs() -> dict:
+    async def list_jobs() -> dict:
         """Every job, oldest first."""
         return {"jobs": store.list_public()}
 
@@ -102,7 +104,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
         )
 
     @app.get("/jobs/{job_id}", response_model=JobModel, responses=ERRORS, tags=["jobs"])
-    def get_job(job_id: JobId) -> dict:
+    async def get_job(job_id: JobId) -> dict:
         """One job."""
         return store.public(job_id)
 
