@@ -221,3 +221,15 @@ def test_kill_restart_and_graceful_stop(tiny_bundle, audio, tmp_path):
         ]
     finally:
         eng.stop()
+
+
+@pytest.mark.slow
+def test_fuzz_the_real_server(engine, separated):
+    from tests.engine.server.test_fuzz import fuzz
+
+    token = engine.token_file.read_text().strip()
+    url = engine.client.url
+    schema = httpx.get(f"{url}/openapi.json", headers={"Authorization": f"Bearer {token}"}).json()
+    statuses = fuzz(url, schema, separated[0]["id"], examples=10, derandomize=False, token=token)
+    assert sum(statuses.values()) >= 200
+    assert engine.client.health()["status"] == "ok"
