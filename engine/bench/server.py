@@ -65,10 +65,12 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = args.bundle
+        bundle_name = bundle
         if bundle is None:
             from engine.pipeline.bundle import make_random_bundle
 
             bundle = make_random_bundle(tmp / "bundle", "tiny")
+            bundle_name = "tiny random-weight"
         audio = tmp / "audio"
         rng = np.random.default_rng(0)
         rec = rng.normal(0, 0.05, (4, int(args.seconds * 32_000))).astype(np.float32)
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"machine: {describe()} (shared with other work while measuring)")
     print(
         f"server: device {args.device}, threads {args.threads or 'default'}, bundle "
-        f"{Path(bundle).name}, start-up to READY {startup:.1f} s"
+        f"{bundle_name}, start-up to READY {startup:.1f} s"
     )
     print(
         f"job: {args.seconds:g} s recording, window {args.window:g} s hop {args.hop:g} s, "

@@ -104,18 +104,19 @@ class LocalEngine:
         )
         ready = threading.Event()
         threading.Thread(target=self._read_stdout, args=(self._proc, ready), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True).start()
+        err_reader = threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True)
+        err_reader.start()
         deadline = time.monotonic() + timeout
         while not ready.wait(0.05):
             if self._proc.poll() is not None:
-                self._proc.wait()
-                time.sleep(0.1)  # let the stderr reader catch the last lines
+                err_reader.join(2.0)  # the pipe is at EOF: let the reader keep the last lines
                 raise EngineError(
                     f"the engine exited with code {self._proc.returncode} before it was ready"
                     + self._tail_text()
                 )
             if time.monotonic() > deadline:
                 self._kill()
+                err_reader.join(2.0)
                 raise EngineError(
                     f"the engine did not get ready within {timeout:g} s" + self._tail_text()
                 )

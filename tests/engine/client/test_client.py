@@ -98,3 +98,14 @@ def test_local_engine_that_cannot_start_says_why(tmp_path):
     assert not engine.alive() and engine.client is None
     assert "no model bundle here" in (tmp_path / "work" / "engine.log").read_text()
     engine.stop()  # harmless when not running
+
+
+def test_local_engine_that_hangs_times_out_with_its_messages(tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'loading models from /nowhere' >&2\nexec sleep 30\n")
+    fake.chmod(0o755)
+    engine = LocalEngine(tmp_path / "work", python=str(fake))
+    with pytest.raises(EngineError, match="did not get ready within 1 s") as err:
+        engine.start(timeout=1)
+    assert "loading models from /nowhere" in str(err.value)
+    assert not engine.alive()
