@@ -103,6 +103,8 @@ class Job:
     versions: list[int] = field(default_factory=list)
     operation: dict[str, Any] | None = None
     cancel_requested: bool = False
+    seq: int = 0
+    """Submission order: jobs made in the same millisecond still list in the order they came."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -214,7 +216,7 @@ class JobStore:
             if changed:
                 self._persist(job)
             loaded.append(job)
-        for job in sorted(loaded, key=lambda j: (j.created, j.id)):
+        for job in sorted(loaded, key=lambda j: (j.seq, j.created, j.id)):
             self._jobs[job.id] = job
 
     # -- queries -------------------------------------------------------------------------------
@@ -274,6 +276,7 @@ class JobStore:
                 raise ValueError(f"job {job.id} exists")
             if self.closing and job.state == "queued":
                 raise JobConflict("the engine is shutting down")
+            job.seq = max((j.seq for j in self._jobs.values()), default=0) + 1
             self._persist(job)
             self._jobs[job.id] = job
             if job.state == "queued":
