@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -213,6 +214,20 @@ def refine_result(
     affected = sorted(new_specs)
     reporter = ProgressReporter("refine", len(affected), progress, cancel)
     reporter.update(0, f"{len(affected)} windows to re-extract")
+    # Per-window deltas go to disk: a clip spanning an hour touches hundreds of windows, and
+    # holding their deltas in memory would grow with the clip (GBs for a long recording).
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".refine-", dir=out_dir) as scratch:
+        return _refine_windows(
+            separator, result_dir, manifest, op, new_specs, plan, out_dir, Path(scratch), reporter
+        )
+
+
+def _refine_windows(
+    separator, result_dir, manifest, op, new_specs, plan, out_dir, scratch, reporter
+) -> Manifest:
+    rec = manifest.recording
+    affected = sorted(new_specs)
     deltas: dict[str, dict[int, np.ndarray]] = {}
     new_slots = {}
     for done, w in enumerate(affected, 1):
@@ -225,11 +240,17 @@ def refine_result(
         new_ov = to_slot_overrides(merged, manifest, plan.size)
         old_wave, old_pred = separator.apply_overrides(mix, stages, [old_ov])
         new_wave, new_pred = separator.apply_overrides(mix, stages, [new_ov])
+        window_delta: dict[str, np.ndarray] = {}
         for wave, pred, sign in ((old_wave, old_pred, -1.0), (new_wave, new_pred, 1.0)):
             for slot, label in enumerate(pred.labels(0)):
                 if label != SILENCE:
-                    d = deltas.setdefault(label, {}).setdefault(w, np.zeros(plan.size))
+                    d = window_delta.setdefault(label, np.zeros(plan.size))
                     d += sign * wave[0, slot].numpy().astype(np.float64)
+        for label, d in window_delta.items():
+            if np.any(d):
+                path = scratch / f"{label}_{w}.npy"
+                np.save(path, d)
+                deltas.setdefault(label, {})[w] = np.load(path, mmap_mode="r")
         labels = new_pred.labels(0)
         new_slots[w] = (
             merged,
@@ -257,7 +278,7 @@ def refine_result(
         for track in tracks:
             src = result_dir / track.file
             dst = out_dir / track.file
-            changes = {w: d for w, d in deltas.get(track.label, {}).items() if np.any(d)}
+            changes = deltas.get(track.label, {})
             if not changes and src.is_file():
                 _link_or_copy(src, dst)
             else:
@@ -275,6 +296,8 @@ def refine_result(
         for path in written:
             path.unlink(missing_ok=True)
         raise
+    finally:
+        deltas.clear()  # drop the memory maps before the scratch folder goes
     manifest.tracks = tracks
     manifest.parent = str(result_dir.resolve())
     manifest.version += 1
