@@ -1,0 +1,212 @@
+"""Lane widgets: a header (name, class, confidence, mute/solo/colour) beside a plot strip."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtCore import QPoint, Qt, pyqtSignal
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import theme
+from desktop.timeline.items import LaneViewBox
+from engine.constants import CLASSES
+
+HEADER_WIDTH = 210
+LANE_HEIGHT = 74
+MIXTURE_HEIGHT = 168
+
+
+def make_strip(lane: str | None, height: int) -> tuple[pg.PlotWidget, LaneViewBox]:
+    """A plot strip without axes whose x range the timeline sets (y fixed to 0..1)."""
+    box = LaneViewBox(lane)
+    plot = pg.PlotWidget(viewBox=box, background=theme.LANE)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    plot.setMenuEnabled(False)
+    plot.getPlotItem().layout.setContentsMargins(0, 0, 0, 0)
+    plot.setFixedHeight(height)
+    plot.setFrameShape(QFrame.Shape.NoFrame)
+    box.setYRange(0, 1, padding=0)
+    return plot, box
+
+
+class _Grip(QLabel):
+    """The lane name: press and move to drag the whole stem out."""
+
+    dragStarted = pyqtSignal()
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.setObjectName("LaneName")
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self._press: QPoint | None = None
+
+    def mousePressEvent(self, ev):  # noqa: N802 - Qt API
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self._press = ev.position().toPoint()
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev):  # noqa: N802 - Qt API
+        if self._press is not None:
+            moved = (ev.position().toPoint() - self._press).manhattanLength()
+            if moved >= QApplication.startDragDistance():
+                self._press = None
+                self.dragStarted.emit()
+        super().mouseMoveEvent(ev)
+
+    def mouseReleaseEvent(self, ev):  # noqa: N802 - Qt API
+        self._press = None
+        super().mouseReleaseEvent(ev)
+
+
+class LaneHeader(QFrame):
+    """Header of a class lane; emits what the user asked for, changes nothing itself."""
+
+    classChosen = pyqtSignal(str, str)  # track, new label
+    muteToggled = pyqtSignal(str, bool)
+    soloToggled = pyqtSignal(str, bool)
+    colourClicked = pyqtSignal(str)
+    dragRequested = pyqtSignal(str)
+
+    def __init__(self, track: dict, colour: str, mute: bool, solo: bool):
+        super().__init__()
+        self.setObjectName("LaneHeader")
+        self.label = track["label"]
+        self.setFixedSize(HEADER_WIDTH, LANE_HEIGHT)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 6, 0)
+        outer.setSpacing(6)
+        self.swatch = QToolButton()
+        self.swatch.setFixedWidth(7)
+        self.swatch.setSizePolicy(
+            self.swatch.sizePolicy().horizontalPolicy(), self.swatch.sizePolicy().verticalPolicy()
+        )
+        self.swatch.setMinimumHeight(LANE_HEIGHT - 1)
+        self.swatch.setToolTip("lane colour")
+        self.swatch.clicked.connect(lambda: self.colourClicked.emit(self.label))
+        outer.addWidget(self.swatch)
+        col = QVBoxLayout()
+        col.setContentsMargins(0, 5, 0, 5)
+        col.setSpacing(3)
+        top = QHBoxLayout()
+        self.name = _Grip(self.label)
+        self.name.setToolTip("drag the lane out as a WAV file")
+        self.name.dragStarted.connect(lambda: self.dragRequested.emit(self.label))
+        top.addWidget(self.name, 1)
+        self.mute = self._toggle("M", "Mute", "mute this lane", mute)
+        self.mute.toggled.connect(lambda on: self.muteToggled.emit(self.label, on))
+        self.solo = self._toggle("S", "Solo", "play only soloed lanes", solo)
+        self.solo.toggled.connect(lambda on: self.soloToggled.emit(self.label, on))
+        top.addWidget(self.mute)
+        top.addWidget(self.solo)
+        col.addLayout(top)
+        self.combo = QComboBox()
+        self.combo.addItems(CLASSES)
+        self.combo.setToolTip("change the class of the whole lane and re-extract it")
+        if self.label in CLASSES:
+            self.combo.setCurrentText(self.label)
+        self.combo.activated.connect(self._chosen)
+        col.addWidget(self.combo)
+        clips = track.get("clips", [])
+        self.detail = QLabel(
+            f"conf {track.get('confidence', 0.0):.2f} · {len(clips)} clip{'s' * (len(clips) != 1)}"
+        )
+        self.detail.setObjectName("LaneDetail")
+        col.addWidget(self.detail)
+        outer.addLayout(col, 1)
+        self.set_colour(colour)
+
+    @staticmethod
+    def _toggle(text: str, name: str, tip: str, on: bool) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setObjectName(name)
+        b.setCheckable(True)
+        b.setChecked(on)
+        b.setToolTip(tip)
+        b.setFixedSize(22, 20)
+        return b
+
+    def _chosen(self, index: int) -> None:
+        new = CLASSES[index]
+        if new != self.label:
+            self.combo.setCurrentText(self.label if self.label in CLASSES else new)
+            self.classChosen.emit(self.label, new)
+
+    def set_colour(self, colour: str) -> None:
+        """Show the lane colour on the swatch."""
+        self.swatch.setStyleSheet(
+            f"QToolButton {{ background: {colour}; border: none; border-radius: 0; padding: 0; }}"
+        )
+
+    def set_state(self, mute: bool, solo: bool, colour: str) -> None:
+        """Reflect the model's lane state without emitting signals."""
+        for button, on in ((self.mute, mute), (self.solo, solo)):
+            button.blockSignals(True)
+            button.setChecked(on)
+            button.blockSignals(False)
+        self.set_colour(colour)
+
+
+class MixtureHeader(QFrame):
+    """Header of the mixture lane: file facts, channel view and spectrogram toggle."""
+
+    channelModeChanged = pyqtSignal(bool)  # True: W only
+    spectrogramToggled = pyqtSignal(bool)
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("LaneHeader")
+        self.setFixedSize(HEADER_WIDTH, MIXTURE_HEIGHT)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(12, 8, 8, 8)
+        col.setSpacing(5)
+        self.name = QLabel("Mixture")
+        self.name.setObjectName("LaneName")
+        col.addWidget(self.name)
+        self.detail = QLabel("")
+        self.detail.setObjectName("LaneDetail")
+        self.detail.setWordWrap(True)
+        col.addWidget(self.detail)
+        self.channels = QComboBox()
+        self.channels.addItems(["All channels", "W only"])
+        self.channels.setToolTip("draw every channel or only W (omni)")
+        self.channels.currentIndexChanged.connect(lambda i: self.channelModeChanged.emit(i == 1))
+        col.addWidget(self.channels)
+        row = QWidget()
+        r = QHBoxLayout(row)
+        r.setContentsMargins(0, 0, 0, 0)
+        self.spectrogram = QToolButton()
+        self.spectrogram.setText("Spectrogram")
+        self.spectrogram.setCheckable(True)
+        self.spectrogram.setToolTip("show the spectrogram of the visible stretch")
+        self.spectrogram.toggled.connect(self.spectrogramToggled.emit)
+        r.addWidget(self.spectrogram)
+        r.addStretch(1)
+        col.addWidget(row)
+        col.addStretch(1)
+        self.status = QLabel("")
+        self.status.setObjectName("LaneDetail")
+        col.addWidget(self.status)
+
+    def set_facts(self, text: str) -> None:
+        """Describe the file (channels, layout, rate, length)."""
+        self.detail.setText(text)
+
+
+def lane_colour(state_colour: str, label: str) -> str:
+    """The colour a lane is drawn in: the user's choice, else its class colour."""
+    return (
+        state_colour
+        if state_colour and QColor(state_colour).isValid()
+        else theme.class_colour(label)
+    )

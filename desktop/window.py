@@ -1,0 +1,479 @@
+"""The main window: toolbar, menus, timeline, status bar. Thin: actions call the session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QMimeData, Qt
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (
+    QColorDialog,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import dragout
+from desktop.playback import Player
+from desktop.project import PROJECT_SUFFIX
+from desktop.session import Session
+from desktop.timeline.items import format_time
+from desktop.timeline.lanes import lane_colour
+from desktop.timeline.widget import TimelineWidget
+from engine.errors import ScenesplitError
+
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.aif *.aiff *.w64 *.rf64 *.caf);;All files (*)"
+
+
+def format_eta(seconds: float | None) -> str:
+    """`ETA 1:05`, or "" when unknown."""
+    if seconds is None or seconds < 0:
+        return ""
+    m, s = divmod(int(round(seconds)), 60)
+    return f"ETA {m}:{s:02d}"
+
+
+class MainWindow(QMainWindow):
+    """Scenesplit's editor window."""
+
+    def __init__(self, session: Session, player: Player):
+        super().__init__()
+        self.session, self.player = session, player
+        self.model = session.model
+        self.last_error: str | None = None
+        self.setWindowTitle("Scenesplit")
+        self.resize(1320, 820)
+        self.setAcceptDrops(True)
+        self.timeline = TimelineWidget(self.model)
+        self._build_central()
+        self._build_actions()
+        self._build_status()
+        self._connect()
+        self._update_actions()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build_central(self) -> None:
+        central = QWidget()
+        col = QVBoxLayout(central)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        self.banner = QFrame(objectName="Banner")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(12, 6, 12, 6)
+        self.banner_text = QLabel("")
+        row.addWidget(self.banner_text, 1)
+        self.restart_button = QPushButton("Restart engine")
+        self.restart_button.clicked.connect(self.restart_engine)
+        row.addWidget(self.restart_button)
+        self.banner.hide()
+        col.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        empty = QLabel(
+            "Open a recording (Ctrl+O) or drop an audio file here\n\n"
+            "4-channel FOA (W Y Z X) is native; mono and stereo are accepted",
+            objectName="Empty",
+        )
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.timeline)
+        col.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+    def _action(self, text: str, slot, shortcut=None, checkable=False, tip="") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.act_open = a("Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.act_save = a("Save", self.save, QKeySequence.StandardKey.Save)
+        self.act_save_as = a("Save As…", self.save_as, "Ctrl+Shift+S")
+        self.act_export = a("Export Stems…", self.export_dialog, "Ctrl+E")
+        self.act_quit = a("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_separate = a(
+            "Separate", self.separate, "Ctrl+Return", tip="separate the recording into class lanes"
+        )
+        self.act_cancel = a("Cancel", self.session.cancel, "Esc", tip="cancel the running job")
+        self.act_play = a("Play", self.toggle_play, "Space", tip="play / stop (Space)")
+        self.act_stems = a(
+            "Play stems",
+            lambda on: None,
+            checkable=True,
+            tip="play the audible stems instead of the mixture",
+        )
+        self.act_zoom_in = a("Zoom in", lambda: self.model.zoom(1.5), ["+", "=", "Ctrl++"])
+        self.act_zoom_out = a("Zoom out", lambda: self.model.zoom(1 / 1.5), ["-", "Ctrl+-"])
+        self.act_fit = a("Fit", self.model.fit, "Ctrl+0", tip="show the whole recording")
+        self.act_spec = a("Spectrogram", self.timeline.set_spectrogram, "Ctrl+G", checkable=True)
+        self.act_delete = a(
+            "Remove clip", self.delete_selected, [QKeySequence.StandardKey.Delete, "Backspace"]
+        )
+        self.act_undo = self.session.undo.createUndoAction(self, "Undo")
+        self.act_undo.setShortcut(QKeySequence("Ctrl+Z"))
+        self.act_redo = self.session.undo.createRedoAction(self, "Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addActions([self.act_undo, self.act_redo])
+        self.act_restart = a("Restart engine", self.restart_engine)
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for act in (self.act_open, self.act_save, self.act_save_as, self.act_export):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        for act in (self.act_undo, self.act_redo, self.act_delete):
+            edit.addAction(act)
+        edit.addAction("Add class / extract over selection…", self._range_menu)
+        view = bar.addMenu("&View")
+        for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_spec):
+            view.addAction(act)
+        transport = bar.addMenu("&Transport")
+        transport.addAction(self.act_play)
+        transport.addAction(self.act_stems)
+        engine = bar.addMenu("E&ngine")
+        for act in (self.act_separate, self.act_cancel, self.act_restart):
+            engine.addAction(act)
+
+        tools = QToolBar("Main")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_open, self.act_save, self.act_export):
+            tools.addAction(act)
+        tools.addSeparator()
+        tools.addAction(self.act_separate)
+        tools.addAction(self.act_cancel)
+        tools.addSeparator()
+        tools.addAction(self.act_play)
+        tools.addAction(self.act_stems)
+        self.time_label = QLabel("0:00.0")
+        self.time_label.setMinimumWidth(110)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.time_label.setStyleSheet("font-family: monospace; font-size: 12pt; color: #e8eaee;")
+        tools.addWidget(self.time_label)
+        tools.addSeparator()
+        for act in (self.act_undo, self.act_redo):
+            tools.addAction(act)
+        tools.addSeparator()
+        for act in (self.act_zoom_out, self.act_zoom_in, self.act_fit, self.act_spec):
+            tools.addAction(act)
+        self.addToolBar(tools)
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedWidth(220)
+        self.progress.setTextVisible(False)
+        self.progress_text = QLabel("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.session.cancel)
+        for w in (self.progress_text, self.progress, self.cancel_button):
+            status.addPermanentWidget(w)
+            w.hide()
+        self.engine_label = QLabel("engine: starting…")
+        self.audio_label = QLabel("" if self.player.available else "no audio output")
+        self.audio_label.setToolTip(self.player.reason)
+        status.addPermanentWidget(self.audio_label)
+        status.addPermanentWidget(self.engine_label)
+
+    def _connect(self) -> None:
+        s, t = self.session, self.timeline
+        s.jobStarted.connect(self._job_started)
+        s.jobProgress.connect(self._job_progress)
+        s.jobFinished.connect(self._job_finished)
+        s.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        s.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        self.model.projectChanged.connect(self._project_changed)
+        self.model.resultChanged.connect(self._update_actions)
+        self.model.clipSelected.connect(lambda _c: self._update_actions())
+        self.model.playheadChanged.connect(self._playhead_moved)
+        t.changeClipClass.connect(lambda c, lb: self._guard(s.change_clip_class, c, lb))
+        t.changeTrackClass.connect(lambda tr, lb: self._guard(s.change_track_class, tr, lb))
+        t.removeClipRequested.connect(lambda c: self._guard(s.remove_clip, c))
+        t.addClassRequested.connect(lambda lb, a, b, en: self._guard(s.add_class, lb, a, b, en))
+        t.laneStateRequested.connect(self._lane_state_requested)
+        t.colourRequested.connect(self.choose_colour)
+        t.dragLaneRequested.connect(self.drag_lane)
+        t.dragClipRequested.connect(self.drag_clip)
+        self.player.positionChanged.connect(self._play_position)
+        self.player.stateChanged.connect(lambda on: self.act_play.setText("Stop" if on else "Play"))
+        if s.link is not None:
+            s.link.stateChanged.connect(self._engine_state)
+            s.link.died.connect(self._engine_died)
+            s.link.connected.connect(self._engine_connected)
+        else:
+            self.engine_label.setText("engine: off")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _guard(self, fn, *args) -> bool:
+        """Run a user action; a ScenesplitError becomes a status message, not a crash."""
+        try:
+            fn(*args)
+            return True
+        except (ScenesplitError, ValueError, OSError) as exc:
+            self.show_error(str(exc))
+            return False
+
+    def show_error(self, text: str) -> None:
+        """Tell the user what went wrong (status bar, highlighted)."""
+        self.last_error = text
+        self.statusBar().setStyleSheet("QStatusBar { color: #ff8a80; }")
+        self.statusBar().showMessage(text, 10000)
+
+    def _update_actions(self) -> None:
+        has_project = self.model.project is not None
+        separated = has_project and self.model.project.current is not None
+        busy = self.session.busy
+        self.act_save.setEnabled(has_project)
+        self.act_save_as.setEnabled(has_project)
+        self.act_export.setEnabled(separated and not busy)
+        self.act_separate.setEnabled(has_project and not busy)
+        self.act_cancel.setEnabled(busy)
+        self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
+        self.act_play.setEnabled(has_project)
+
+    def _project_changed(self) -> None:
+        project = self.model.project
+        self.stack.setCurrentIndex(1 if project else 0)
+        name = Path(project.recording).name if project else ""
+        self.setWindowTitle(f"Scenesplit — {name}[*]" if name else "Scenesplit")
+        self.player.stop()
+        self._update_actions()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def open_path(self, path: str) -> bool:
+        """Open a project file or a recording."""
+        if self.session.busy:
+            self.show_error("wait for the running job to finish (or cancel it) first")
+            return False
+        opener = (
+            self.session.open_project
+            if str(path).endswith(PROJECT_SUFFIX)
+            else self.session.open_recording
+        )
+        return self._guard(opener, path)
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open recording or project", "", f"{AUDIO_FILTER};;Projects (*{PROJECT_SUFFIX})"
+        )
+        if path:
+            self.open_path(path)
+
+    def save(self) -> None:
+        project = self.model.project
+        if project is None:
+            return
+        if project.path is None:
+            self.save_as()
+        else:
+            self._guard(self.session.save)
+
+    def save_as(self) -> None:
+        project = self.model.project
+        if project is None:
+            return
+        default = str(Path(project.recording).with_suffix(PROJECT_SUFFIX))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save project", default, f"Projects (*{PROJECT_SUFFIX})"
+        )
+        if path:
+            self._guard(self.session.save, path)
+
+    def export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export stems to folder")
+        if folder:
+            self._guard(self.session.export_all, folder)
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_path(urls[0])
+
+    # -- engine -----------------------------------------------------------------------------
+
+    def separate(self) -> None:
+        if self._guard(self.session.separate):
+            self._update_actions()
+
+    def restart_engine(self) -> None:
+        if self.session.link is not None:
+            self.banner.hide()
+            self.engine_label.setText("engine: restarting…")
+            self.session.link.restart()
+
+    def _engine_connected(self) -> None:
+        self.banner.hide()
+
+    def _engine_state(self, health: dict | None) -> None:
+        if health is None:
+            return
+        bundle = health.get("bundle") or {}
+        name = bundle.get("name", "?") if isinstance(bundle, dict) else str(bundle)
+        busy = "busy" if health.get("busy") else "idle"
+        queued = f" · {health['queued']} queued" if health.get("queued") else ""
+        where = self.session.link and getattr(self.session.link, "where", "")
+        self.engine_label.setText(
+            f"engine{' ' + where if where else ''}: {health.get('device', '?')} · {name} · {busy}{queued}"
+        )
+
+    def _engine_died(self, reason: str) -> None:
+        self.engine_label.setText("engine: stopped")
+        self.banner_text.setText(f"The engine stopped ({reason}). Your project is kept.")
+        self.banner.show()
+
+    def _job_started(self, kind: str) -> None:
+        self.statusBar().setStyleSheet("")
+        self.progress.setValue(0)
+        self.progress_text.setText(
+            {"separate": "Separating…", "refine": "Re-extracting…", "export": "Exporting…"}.get(
+                kind, kind
+            )
+        )
+        self.progress.setRange(0, 0 if kind == "export" else 1000)
+        for w in (self.progress_text, self.progress, self.cancel_button):
+            w.show()
+        self.cancel_button.setEnabled(kind != "export")
+        self._update_actions()
+
+    def _job_progress(self, job: dict) -> None:
+        prog = job.get("progress") or {}
+        fraction = prog.get("fraction")
+        if fraction is not None:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * float(fraction)))
+        verb = {"separate": "Separating", "refine": "Re-extracting"}.get(
+            self.session.job_kind or "", "Working"
+        )
+        parts = [verb]
+        if job.get("state") == "queued" and job.get("queue_position") is not None:
+            parts.append(f"queued (#{job['queue_position'] + 1})")
+        elif prog.get("message"):
+            parts.append(str(prog["message"]))
+        eta = format_eta(prog.get("eta_s"))
+        if eta:
+            parts.append(eta)
+        self.progress_text.setText(" · ".join(parts))
+
+    def _job_finished(self, kind: str, error) -> None:
+        for w in (self.progress_text, self.progress, self.cancel_button):
+            w.hide()
+        if error == "cancelled":
+            self.statusBar().showMessage(f"{kind} cancelled; nothing changed", 6000)
+        elif error:
+            self.show_error(f"{kind} failed: {error}")
+        elif kind == "separate":
+            n = len(self.model.tracks())
+            self.statusBar().showMessage(f"separated: {n} lane{'s' * (n != 1)}", 6000)
+        self._update_actions()
+
+    # -- edits ------------------------------------------------------------------------------
+
+    def _lane_state_requested(self, label: str, changes: dict) -> None:
+        self.session.set_lane_state(label, **changes)
+        if changes.get("solo"):
+            self.act_stems.setChecked(True)
+
+    def choose_colour(self, label: str) -> None:
+        state = self.model.lane_state(label)
+        from PyQt6.QtGui import QColor
+
+        colour = QColorDialog.getColor(QColor(lane_colour(state.colour, label)), self, label)
+        if colour.isValid():
+            self.session.set_lane_state(label, colour=colour.name())
+
+    def delete_selected(self) -> None:
+        clip = self.model.selected_clip
+        if clip is not None:
+            self._guard(self.session.remove_clip, clip)
+
+    def _range_menu(self) -> None:
+        self.timeline.range_menu().exec(self.cursor().pos())
+
+    # -- drag out ---------------------------------------------------------------------------
+
+    def lane_mime(self, label: str) -> QMimeData:
+        """Mime data of a lane drag (the whole stem as WAV)."""
+        return dragout.mime_for([self.session.drag.lane_file(self.model.project, label)])
+
+    def clip_mime(self, clip_id: str) -> QMimeData:
+        """Mime data of a clip drag (the clip as WAV, placed at its start)."""
+        return dragout.mime_for([self.session.drag.clip_file(self.model.project, clip_id)])
+
+    def drag_lane(self, label: str) -> None:
+        try:
+            mime = self.lane_mime(label)
+        except (ValueError, OSError) as exc:
+            self.show_error(str(exc))
+            return
+        colour = lane_colour(self.model.lane_state(label).colour, label)
+        dragout.start_drag(self.timeline, mime, label, colour)
+
+    def drag_clip(self, clip_id: str) -> None:
+        try:
+            mime = self.clip_mime(clip_id)
+        except (ValueError, OSError) as exc:
+            self.show_error(str(exc))
+            return
+        track, _clip = self.model.find_clip(clip_id)
+        colour = lane_colour(self.model.lane_state(track["label"]).colour, track["label"])
+        dragout.start_drag(self.timeline, mime, track["label"], colour)
+
+    # -- transport --------------------------------------------------------------------------
+
+    def toggle_play(self) -> None:
+        if self.player.playing:
+            self.player.stop()
+            return
+        project = self.model.project
+        if project is None:
+            return
+        if not self.player.available:
+            self.show_error(self.player.reason)
+            return
+        stems = self.act_stems.isChecked() and project.current is not None
+        paths = self.session.audible_stems() if stems else [project.recording]
+        if not paths:
+            self.show_error("every lane is muted")
+            return
+        start = self.model.selection[0] if self.model.selection else self.model.playhead
+        self._guard(self.player.play, paths, start)
+
+    def _play_position(self, t: float) -> None:
+        self.model.set_playhead(t)
+        t0, t1 = self.model.view
+        if t > t1 or t < t0:
+            self.model.set_view(t, t + (t1 - t0))
+
+    def _playhead_moved(self, t: float) -> None:
+        self.time_label.setText(format_time(t, 10))
+
+    def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        self.player.stop()
+        if self.session.link is not None:
+            self.session.link.stop()
+        super().closeEvent(ev)
