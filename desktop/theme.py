@@ -60,6 +60,10 @@ QFrame#LaneHeader {{ background: {PANEL}; border-bottom: 1px solid {GRID};
 QFrame#LaneHeader[selected="true"] {{ background: #2d3440; }}
 QLabel#LaneName {{ font-weight: bold; font-size: 10pt; }}
 QLabel#LaneDetail {{ color: {TEXT_DIM}; font-size: 8pt; }}
+QToolButton#Mute, QToolButton#Solo {{ padding: 0; border: 1px solid {GRID}; font-size: 8pt;
+    font-weight: bold; }}
+QFrame#LaneHeader QToolButton#SpecToggle {{ border: 1px solid {GRID}; padding: 2px 8px; }}
+QFrame#LaneHeader QToolButton#SpecToggle:checked {{ background: #34435a; border-color: {ACCENT}; }}
 QToolButton#Mute:checked {{ background: #6b5320; border-color: #e0a530; }}
 QToolButton#Solo:checked {{ background: #2f5a33; border-color: #5fd068; }}
 QFrame#Banner {{ background: #5a2a2a; border-bottom: 1px solid #a04848; }}

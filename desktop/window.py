@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         s.jobProgress.connect(self._job_progress)
         s.jobFinished.connect(self._job_finished)
         s.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        s.undo.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        s.undo.cleanChanged.connect(self._clean_changed)
         self.model.projectChanged.connect(self._project_changed)
         self.model.resultChanged.connect(self._update_actions)
         self.model.clipSelected.connect(lambda _c: self._update_actions())
@@ -250,6 +250,9 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(busy)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
         self.act_play.setEnabled(has_project)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
 
     def _project_changed(self) -> None:
         project = self.model.project

@@ -82,6 +82,7 @@ class ClipItem(pg.GraphicsObject):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.setZValue(10)
+        self.label = ClipLabel(self)
         self.setToolTip(
             f"{clip['label']}  {clip['start_s']:.2f}-{clip['end_s']:.2f} s\n"
             f"confidence {clip.get('confidence', 0):.2f}, energy {clip.get('energy', 0):.2f}\n"
@@ -102,12 +103,14 @@ class ClipItem(pg.GraphicsObject):
         if on != self.selected:
             self.selected = on
             self.update()
+            self.label.update()
 
     def set_muted(self, on: bool) -> None:
         """Draw dimmed (lane muted or not audible)."""
         if on != self.muted:
             self.muted = on
             self.update()
+            self.label.update()
 
     def paint(self, p: QPainter, *args) -> None:
         r = p.transform().mapRect(self.boundingRect())
@@ -115,28 +118,55 @@ class ClipItem(pg.GraphicsObject):
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fill = QColor(self.colour)
-        fill.setAlpha(70 if self.muted else 125)
-        border = QColor("#ffffff") if self.selected else self.colour.lighter(120)
+        fill.setAlpha(40 if self.muted else 85)
+        border = QColor("#ffffff") if self.selected else self.colour.lighter(115)
+        if self.muted:
+            border.setAlpha(120)
         p.setBrush(QBrush(fill))
         p.setPen(QPen(border, 2.0 if self.selected else 1.2))
-        r = r.adjusted(0.5, 0.5, -0.5, -0.5)
-        p.drawRoundedRect(r, 5, 5)
-        if r.width() > 28:
-            font = QFont()
-            font.setPointSizeF(8.5)
-            font.setBold(True)
-            p.setFont(font)
-            p.setPen(QColor("#f4f5f7") if not self.muted else QColor(theme.TEXT_DIM))
-            text_rect = r.adjusted(6, 3, -4, -3)
-            label = self.clip["label"]
-            conf = f"{self.clip.get('confidence', 0.0):.2f}"
-            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-            p.drawText(text_rect, flags, label)
+        p.drawRoundedRect(r.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
+        p.restore()
+
+
+class ClipLabel(pg.GraphicsObject):
+    """The title band of a clip (label and confidence), drawn above the stem's waveform."""
+
+    def __init__(self, clip: ClipItem):
+        super().__init__()
+        self.clip_item = clip
+        self.setZValue(14)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self.clip_item.boundingRect()
+
+    def paint(self, p: QPainter, *args) -> None:
+        item = self.clip_item
+        r = p.transform().mapRect(self.boundingRect()).adjusted(1, 1, -1, -1)
+        if r.width() < 24:
+            return
+        p.save()
+        p.resetTransform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        band = QRectF(r.left(), r.top(), r.width(), min(17.0, r.height()))
+        colour = QColor(item.colour).darker(170 if item.muted else 135)
+        colour.setAlpha(150 if item.muted else 225)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawRoundedRect(band, 4, 4)
+        font = QFont()
+        font.setPointSizeF(8.0)
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(QColor(theme.TEXT_DIM) if item.muted else QColor("#f4f5f7"))
+        text = band.adjusted(6, 0, -4, 0)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        p.drawText(text, flags, item.clip["label"])
+        conf = f"{item.clip.get('confidence', 0.0):.2f}"
+        if text.width() > 9 * len(item.clip["label"]) + 34:
             font.setBold(False)
-            font.setPointSizeF(7.5)
             p.setFont(font)
-            p.setPen(QColor(theme.TEXT_DIM) if self.muted else QColor("#d0d4da"))
-            p.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, conf)
+            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            p.drawText(text, right, conf)
         p.restore()
 
     def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph API
@@ -158,13 +188,12 @@ class Waveform:
 
     def __init__(self, view: pg.ViewBox, colour: str, centre: float, half_height: float):
         self.centre, self.half = centre, half_height
-        pen = pg.mkPen(QColor(colour), width=1)
-        self.upper = pg.PlotCurveItem(pen=pen, antialias=False)
-        self.lower = pg.PlotCurveItem(pen=pen, antialias=False)
-        fill = QColor(colour)
-        fill.setAlpha(150)
-        self.fill = pg.FillBetweenItem(self.upper, self.lower, brush=QBrush(fill))
+        self.upper = pg.PlotCurveItem(antialias=False)
+        self.lower = pg.PlotCurveItem(antialias=False)
+        self.fill = pg.FillBetweenItem(self.upper, self.lower)
+        self.set_colour(colour)
         for item in (self.fill, self.upper, self.lower):
+            item.setZValue(12)  # above clip fills: a clip shows the audio it holds
             view.addItem(item)
         self.points = 0
 
@@ -183,6 +212,15 @@ class Waveform:
         self.lower.setData(v.times, lo)
         self.points = len(v.times)
         return self.points
+
+    def set_colour(self, colour: str) -> None:
+        """Draw in `colour` (outline) with a translucent fill."""
+        pen = pg.mkPen(QColor(colour), width=1)
+        self.upper.setPen(pen)
+        self.lower.setPen(pen)
+        fill = QColor(colour)
+        fill.setAlpha(150)
+        self.fill.setBrush(QBrush(fill))
 
     def set_visible(self, on: bool) -> None:
         """Show or hide the envelope."""

@@ -21,6 +21,7 @@ from desktop.timeline.items import LaneViewBox
 from engine.constants import CLASSES
 
 HEADER_WIDTH = 210
+CHANGE_CLASS = "Change class…"
 LANE_HEIGHT = 74
 MIXTURE_HEIGHT = 168
 
@@ -109,19 +110,18 @@ class LaneHeader(QFrame):
         top.addWidget(self.mute)
         top.addWidget(self.solo)
         col.addLayout(top)
-        self.combo = QComboBox()
-        self.combo.addItems(CLASSES)
-        self.combo.setToolTip("change the class of the whole lane and re-extract it")
-        if self.label in CLASSES:
-            self.combo.setCurrentText(self.label)
-        self.combo.activated.connect(self._chosen)
-        col.addWidget(self.combo)
         clips = track.get("clips", [])
         self.detail = QLabel(
             f"conf {track.get('confidence', 0.0):.2f} · {len(clips)} clip{'s' * (len(clips) != 1)}"
         )
         self.detail.setObjectName("LaneDetail")
         col.addWidget(self.detail)
+        self.combo = QComboBox()
+        self.combo.addItem(CHANGE_CLASS)
+        self.combo.addItems(CLASSES)
+        self.combo.setToolTip("change the class of the whole lane and re-extract it")
+        self.combo.activated.connect(self._chosen)
+        col.addWidget(self.combo)
         outer.addLayout(col, 1)
         self.set_colour(colour)
 
@@ -133,13 +133,13 @@ class LaneHeader(QFrame):
         b.setCheckable(True)
         b.setChecked(on)
         b.setToolTip(tip)
-        b.setFixedSize(22, 20)
+        b.setFixedSize(20, 18)
         return b
 
     def _chosen(self, index: int) -> None:
-        new = CLASSES[index]
-        if new != self.label:
-            self.combo.setCurrentText(self.label if self.label in CLASSES else new)
+        self.combo.setCurrentIndex(0)
+        new = self.combo.itemText(index)
+        if index > 0 and new != self.label:
             self.classChosen.emit(self.label, new)
 
     def set_colour(self, colour: str) -> None:
@@ -188,6 +188,7 @@ class MixtureHeader(QFrame):
         self.spectrogram = QToolButton()
         self.spectrogram.setText("Spectrogram")
         self.spectrogram.setCheckable(True)
+        self.spectrogram.setObjectName("SpecToggle")
         self.spectrogram.setToolTip("show the spectrogram of the visible stretch")
         self.spectrogram.toggled.connect(self.spectrogramToggled.emit)
         r.addWidget(self.spectrogram)

@@ -62,7 +62,7 @@ class _Lane:
 
     def __init__(self, track: dict, header: LaneHeader, strip: _Strip, row: QWidget, colour: str):
         self.track, self.header, self.strip, self.row = track, header, strip, row
-        self.wave = Waveform(strip.box, colour, 0.5, 0.40)
+        self.wave = Waveform(strip.box, QColor(colour).lighter(135).name(), 0.42, 0.32)
         self.wave.fill.setOpacity(0.45)
         self.clips: list[ClipItem] = []
 
@@ -279,6 +279,7 @@ class TimelineWidget(QWidget):
             item.on_drag_out = lambda it: self.dragClipRequested.emit(it.clip_id)
             item.set_selected(clip["id"] == self.model.selected_clip)
             box.addItem(item)
+            box.addItem(item.label)
             lane.clips.append(item)
         self.lane_layout.insertWidget(self.lane_layout.count() - 1, row)
         self.lanes.append(lane)
@@ -336,9 +337,11 @@ class TimelineWidget(QWidget):
                 state = self.model.lane_state(label)
                 colour = lane_colour(state.colour, label)
                 lane.header.set_state(state.mute, state.solo, colour)
+                lane.wave.set_colour(QColor(colour).lighter(135).name())
                 for item in lane.clips:
                     item.colour = QColor(colour)
                     item.update()
+                    item.label.update()
         self._apply_audibility()
 
     def _apply_audibility(self) -> None:
