@@ -385,6 +385,8 @@ class MainWindow(QMainWindow):
     def _job_finished(self, kind: str, error) -> None:
         for w in (self.progress_text, self.progress, self.cancel_button):
             w.hide()
+        if self.session.link is not None:
+            self.session.link.check_health()  # busy -> idle without waiting for the next poll
         if error == "cancelled":
             self.statusBar().showMessage(f"{kind} cancelled; nothing changed", 6000)
         elif error:

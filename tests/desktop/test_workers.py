@@ -28,8 +28,7 @@ def test_generator_progress_result_and_cancel(qtbot):
     seen, done = [], []
 
     def job(n):
-        for i in range(n):
-            yield i
+        yield from range(n)
         return "finished"
 
     workers.start(job, 3, on_progress=seen.append, on_done=lambda r, e: done.append((r, e)))
