@@ -20,6 +20,10 @@ BASE = 256
 FACTOR = 4
 LEVELS = 6
 BLOCK_FRAMES = BASE * FACTOR ** (LEVELS - 1)  # 262,144: whole bins at every level
+SKETCH_LEVEL = 4
+SKETCH_CHUNK = 4096
+SKETCH_MIN_FRAMES = 64 * BLOCK_FRAMES
+"""Files longer than this (~9 min at 32 kHz) get a quick sketch before the exact pass."""
 
 
 @dataclass
@@ -49,6 +53,8 @@ class PeakPyramid:
         self.frames = frames
         self.covered = 0
         """Frames summarised so far (the pyramid grows while a worker builds it)."""
+        self.sketched = False
+        """Whether the coarse levels hold a sampled sketch of the whole file."""
         self.levels: list[np.ndarray] = []
         for level in range(LEVELS):
             bins = max(1, math.ceil(frames / (BASE * FACTOR**level)))
@@ -79,9 +85,15 @@ class PeakPyramid:
     def build(self, cancel=None) -> Generator[int, None, PeakPyramid]:
         """Fill the pyramid; yields frames covered after each block, returns self.
 
+        Long files first get a sketch of the coarse levels (a short chunk read in every bin), so
+        the whole-file overview can be drawn at once; the exact pass then overwrites it in order.
         `cancel` is an object with a `cancelled` attribute, checked between blocks.
         """
         with sf.SoundFile(self.path) as f:
+            if self.frames >= SKETCH_MIN_FRAMES and f.seekable():
+                self._sketch(f, cancel)
+                yield 0
+                f.seek(0)
             start = 0
             while start < self.frames:
                 if cancel is not None and getattr(cancel, "cancelled", False):
@@ -95,6 +107,32 @@ class PeakPyramid:
                 yield start
         self.covered = self.frames
         return self
+
+    def _sketch(self, f: sf.SoundFile, cancel) -> None:
+        """Approximate the coarse levels from one short chunk per SKETCH_LEVEL bin."""
+        width = BASE * FACTOR**SKETCH_LEVEL
+        level = self.levels[SKETCH_LEVEL]
+        for i in range(level.shape[1]):
+            if i % 64 == 0 and cancel is not None and getattr(cancel, "cancelled", False):
+                return
+            centre = min(i * width + width // 2, self.frames - 1)
+            f.seek(max(0, centre - SKETCH_CHUNK // 2))
+            chunk = f.read(SKETCH_CHUNK, dtype="float32", always_2d=True)
+            if chunk.shape[0]:
+                level[:, i, 0] = chunk.min(axis=0)
+                level[:, i, 1] = chunk.max(axis=0)
+        for lv in range(SKETCH_LEVEL + 1, LEVELS):
+            below = self.levels[lv - 1]
+            k = self.levels[lv].shape[1]
+            need = k * FACTOR
+            if below.shape[1] < need:
+                below = np.concatenate(
+                    [below, np.repeat(below[:, -1:], need - below.shape[1], axis=1)], axis=1
+                )
+            grouped = below[:, :need].reshape(self.channels, k, FACTOR, 2)
+            self.levels[lv][..., 0] = grouped[..., 0].min(axis=2)
+            self.levels[lv][..., 1] = grouped[..., 1].max(axis=2)
+        self.sketched = True
 
     def _add_block(self, start: int, block: np.ndarray) -> None:
         """Summarise `block` [C, n] starting at frame `start` (a multiple of BLOCK_FRAMES)."""
@@ -140,13 +178,21 @@ class PeakPyramid:
             raise ValueError(f"channel must be in [0, {self.channels}), got {channel}")
         pixels = max(1, int(pixels))
         f0 = max(0, int(t0 * self.rate))
-        f1 = min(self.covered, int(math.ceil(t1 * self.rate)))
+        f1 = min(self.frames, int(math.ceil(t1 * self.rate)))
         empty = np.zeros(0, np.float32)
         if f1 <= f0:
             return View(empty, empty, empty)
         level = self.level_for((f1 - f0) / pixels)
         if level < 0:
             return self._raw_view(f0, f1, pixels, channel)
+        if f1 > self.covered:
+            if self.sketched and level >= 2:
+                # Until the exact pass gets there, the sketch stands in (coarser columns).
+                level = max(level, SKETCH_LEVEL)
+            else:
+                f1 = self.covered
+                if f1 <= f0:
+                    return View(empty, empty, empty)
         width = BASE * FACTOR**level
         i0, i1 = f0 // width, math.ceil(f1 / width)
         data = self.levels[level][channel, i0:i1]

@@ -98,3 +98,22 @@ def test_zigzag_alternates_min_and_max(long_file):
 def test_view_rejects_missing_channel(long_file):
     with pytest.raises(ValueError, match="channel must be in"):
         built(long_file[0]).view(0, 1, 10, channel=5)
+
+
+def test_sketch_gives_a_whole_file_overview_before_the_exact_pass(tmp_path, monkeypatch):
+    # A small threshold so a short file takes the long-file path.
+    monkeypatch.setattr(peaks_mod, "SKETCH_MIN_FRAMES", peaks_mod.BLOCK_FRAMES)
+    n = peaks_mod.BLOCK_FRAMES * 3
+    x = np.zeros((n, 1), np.float32)
+    x[::2, 0], x[1::2, 0] = 0.5, -0.5  # the same envelope everywhere
+    sf.write(str(tmp_path / "s.wav"), x, 32_000, subtype="FLOAT")
+    p = PeakPyramid.for_file(tmp_path / "s.wav")
+    gen = p.build()
+    assert next(gen) == 0 and p.sketched and p.covered == 0
+    overview = p.view(0, p.duration_s, 40)
+    assert overview.times[-1] > 0.9 * p.duration_s
+    assert np.allclose(overview.maxs, 0.5) and np.allclose(overview.mins, -0.5)
+    assert len(p.view(0, 10, 1000).times) == 0  # fine levels wait for the exact pass
+    for _ in gen:
+        pass
+    assert p.complete and 500 <= len(p.view(0, 10, 1000).times) <= 1000
