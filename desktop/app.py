@@ -67,6 +67,7 @@ def create_window(options: AppOptions, engine_factory=None):
         )
     session = Session(link, options.cache_dir)
     window = MainWindow(session, Player())
+    window.engine_settings = options.engine
     if link is not None:
         link.start()
     path = options.file or (
@@ -86,7 +87,10 @@ def run_app(options: AppOptions) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Scenesplit")
     app.setOrganizationName("Scenesplit")
+    from desktop.settings import load_engine_settings
+
     theme.apply(app)
+    options.engine = load_engine_settings(options.engine)
     window = create_window(options)
     window.show()
     code = app.exec()

@@ -49,6 +49,8 @@ class MainWindow(QMainWindow):
         self.session, self.player = session, player
         self.model = session.model
         self.last_error: str | None = None
+        self.engine_settings = None
+        """The EngineSettings in use (set by the app; None: defaults)."""
         self.setWindowTitle("Scenesplit")
         self.resize(1320, 820)
         self.setAcceptDrops(True)
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addActions([self.act_undo, self.act_redo])
         self.act_restart = a("Restart engine", self.restart_engine)
+        self.act_engine = a("Engine settings…", self.engine_dialog)
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -149,7 +152,7 @@ class MainWindow(QMainWindow):
         transport.addAction(self.act_play)
         transport.addAction(self.act_stems)
         engine = bar.addMenu("E&ngine")
-        for act in (self.act_separate, self.act_cancel, self.act_restart):
+        for act in (self.act_separate, self.act_cancel, self.act_restart, self.act_engine):
             engine.addAction(act)
 
         tools = QToolBar("Main")
@@ -215,19 +218,22 @@ class MainWindow(QMainWindow):
         t.dragClipRequested.connect(self.drag_clip)
         self.player.positionChanged.connect(self._play_position)
         self.player.stateChanged.connect(lambda on: self.act_play.setText("Stop" if on else "Play"))
-        if s.link is not None:
-            s.link.stateChanged.connect(self._engine_state)
-            s.link.died.connect(self._engine_died)
-            s.link.connected.connect(self._engine_connected)
+        self._attach_link(s.link)
+
+    def _attach_link(self, link) -> None:
+        if link is not None:
+            link.stateChanged.connect(self._engine_state)
+            link.died.connect(self._engine_died)
+            link.connected.connect(self._engine_connected)
         else:
             self.engine_label.setText("engine: off")
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _guard(self, fn, *args) -> bool:
+    def _guard(self, fn, *args, **kwargs) -> bool:
         """Run a user action; a ScenesplitError becomes a status message, not a crash."""
         try:
-            fn(*args)
+            fn(*args, **kwargs)
             return True
         except (ScenesplitError, ValueError, OSError) as exc:
             self.show_error(str(exc))
@@ -320,8 +326,60 @@ class MainWindow(QMainWindow):
     # -- engine -----------------------------------------------------------------------------
 
     def separate(self) -> None:
-        if self._guard(self.session.separate):
+        options = self.separation_options()
+        if options is not None and self._guard(self.session.separate, **options):
             self._update_actions()
+
+    def separation_options(self) -> dict | None:
+        """Options of a new separation; asks which channels to use when the layout is unclear."""
+        peaks = self.timeline.mixture_peaks
+        n = peaks.channels if peaks is not None else 4
+        if n in (1, 2, 4):
+            return {}
+        channels = self.ask_channels(n)
+        return None if not channels else {"channels": channels}
+
+    def ask_channels(self, n: int) -> str | None:
+        """Ask which 4 channels of an n-channel file are W, Y, Z, X (e.g. "0-3")."""
+        from PyQt6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(
+            self,
+            "Pick channels",
+            f"This file has {n} channels; Scenesplit needs first-order Ambisonics (W, Y, Z, X)\n"
+            "or mono. Channels to use (0-based, e.g. 0-3 or 0,1,2,3, or one channel for mono):",
+            text="0-3",
+        )
+        return text.strip() if ok and text.strip() else None
+
+    def engine_dialog(self) -> None:
+        from desktop import settings
+
+        current = self.engine_settings or settings.EngineSettings()
+        dialog = settings.EngineDialog(current, self)
+        if dialog.exec():
+            chosen = dialog.chosen()
+            settings.save_engine_settings(chosen)
+            self.switch_engine(chosen)
+
+    def switch_engine(self, chosen, engine_factory=None) -> bool:
+        """Use another engine (local or remote); the project stays open."""
+        from desktop.engine_link import EngineLink, make_engine
+
+        if self.session.busy:
+            self.show_error("wait for the running job to finish before switching engines")
+            return False
+        if self.session.link is not None:
+            self.session.link.stop()
+            self.session.link.deleteLater()
+        self.engine_settings = chosen
+        link = EngineLink(engine_factory or (lambda: make_engine(chosen)), where=chosen.describe())
+        self.session.link = link
+        self._attach_link(link)
+        self.banner.hide()
+        self.engine_label.setText("engine: connecting…")
+        link.start()
+        return True
 
     def restart_engine(self) -> None:
         if self.session.link is not None:

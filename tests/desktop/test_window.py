@@ -279,3 +279,18 @@ def test_spectrogram_zoom_wheel_and_no_audio(qtbot, window, recording, monkeypat
     window.player.available, window.player.reason = False, "no audio output"
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.last_error == "no audio output"
+
+
+def test_unusual_channel_counts_ask_which_channels_to_use(qtbot, window, tmp_path, fake_engine):
+    six = tmp_path / "six.wav"
+    sf.write(str(six), np.zeros((32_000, 6), np.float32), 32_000, subtype="FLOAT")
+    assert window.open_path(str(six))
+    settle(qtbot, window)
+    assert "pick channels" in window.timeline.mixture_header.detail.text()
+    window.ask_channels = lambda n: None  # the user cancels: nothing is submitted
+    window.act_separate.trigger()
+    assert not window.session.busy and not fake_engine.client.calls
+    window.ask_channels = lambda n: "2-5"
+    window.act_separate.trigger()
+    wait_job(qtbot, window)
+    assert fake_engine.client.calls[0] == ("submit", str(six), {"channels": "2-5"})
