@@ -13,7 +13,6 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QToolBar,
@@ -25,20 +24,13 @@ from desktop import dragout
 from desktop.playback import Player
 from desktop.project import PROJECT_SUFFIX
 from desktop.session import Session
+from desktop.statusbar import StatusPanel
 from desktop.timeline.items import format_time
 from desktop.timeline.lanes import lane_colour
 from desktop.timeline.widget import TimelineWidget
 from engine.errors import ScenesplitError
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.aif *.aiff *.w64 *.rf64 *.caf);;All files (*)"
-
-
-def format_eta(seconds: float | None) -> str:
-    """`ETA 1:05`, or "" when unknown."""
-    if seconds is None or seconds < 0:
-        return ""
-    m, s = divmod(int(round(seconds)), 60)
-    return f"ETA {m}:{s:02d}"
 
 
 class MainWindow(QMainWindow):
@@ -180,29 +172,23 @@ class MainWindow(QMainWindow):
         self.addToolBar(tools)
 
     def _build_status(self) -> None:
-        status = self.statusBar()
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setFixedWidth(220)
-        self.progress.setTextVisible(False)
-        self.progress_text = QLabel("")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.session.cancel)
-        for w in (self.progress_text, self.progress, self.cancel_button):
-            status.addPermanentWidget(w)
-            w.hide()
-        self.engine_label = QLabel("engine: starting…")
-        self.audio_label = QLabel("" if self.player.available else "no audio output")
-        self.audio_label.setToolTip(self.player.reason)
-        status.addPermanentWidget(self.audio_label)
-        status.addPermanentWidget(self.engine_label)
+        self.status = StatusPanel(
+            self.statusBar(),
+            None if self.player.available else self.player.reason,
+            self.session.cancel,
+        )
+        # Shortcuts for the widgets tests and users look at most.
+        self.progress = self.status.progress
+        self.progress_text = self.status.progress_text
+        self.cancel_button = self.status.cancel_button
+        self.engine_label = self.status.engine_label
 
     def _connect(self) -> None:
         s, t = self.session, self.timeline
         s.jobStarted.connect(self._job_started)
         s.jobProgress.connect(self._job_progress)
         s.jobFinished.connect(self._job_finished)
-        s.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        s.message.connect(self.status.message)
         s.undo.cleanChanged.connect(self._clean_changed)
         self.model.projectChanged.connect(self._project_changed)
         self.model.resultChanged.connect(self._update_actions)
@@ -226,7 +212,7 @@ class MainWindow(QMainWindow):
             link.died.connect(self._engine_died)
             link.connected.connect(self._engine_connected)
         else:
-            self.engine_label.setText("engine: off")
+            self.status.engine_text("engine: off")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -242,8 +228,7 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str) -> None:
         """Tell the user what went wrong (status bar, highlighted)."""
         self.last_error = text
-        self.statusBar().setStyleSheet("QStatusBar { color: #ff8a80; }")
-        self.statusBar().showMessage(text, 10000)
+        self.status.error(text)
 
     def _update_actions(self) -> None:
         has_project = self.model.project is not None
@@ -377,81 +362,46 @@ class MainWindow(QMainWindow):
         self.session.link = link
         self._attach_link(link)
         self.banner.hide()
-        self.engine_label.setText("engine: connecting…")
+        self.status.engine_text("engine: connecting…")
         link.start()
         return True
 
     def restart_engine(self) -> None:
         if self.session.link is not None:
             self.banner.hide()
-            self.engine_label.setText("engine: restarting…")
+            self.status.engine_text("engine: restarting…")
             self.session.link.restart()
 
     def _engine_connected(self) -> None:
         self.banner.hide()
 
     def _engine_state(self, health: dict | None) -> None:
-        if health is None:
-            return
-        bundle = health.get("bundle") or {}
-        name = bundle.get("name", "?") if isinstance(bundle, dict) else str(bundle)
-        busy = "busy" if health.get("busy") else "idle"
-        queued = f" · {health['queued']} queued" if health.get("queued") else ""
-        where = self.session.link and getattr(self.session.link, "where", "")
-        self.engine_label.setText(
-            f"engine{' ' + where if where else ''}: {health.get('device', '?')} · {name} · {busy}{queued}"
-        )
+        link = self.session.link
+        self.status.engine_state(health, getattr(link, "where", "") if link else "")
 
     def _engine_died(self, reason: str) -> None:
-        self.engine_label.setText("engine: stopped")
+        self.status.engine_text("engine: stopped")
         self.banner_text.setText(f"The engine stopped ({reason}). Your project is kept.")
         self.banner.show()
 
     def _job_started(self, kind: str) -> None:
-        self.statusBar().setStyleSheet("")
-        self.progress.setValue(0)
-        self.progress_text.setText(
-            {"separate": "Separating…", "refine": "Re-extracting…", "export": "Exporting…"}.get(
-                kind, kind
-            )
-        )
-        self.progress.setRange(0, 0 if kind == "export" else 1000)
-        for w in (self.progress_text, self.progress, self.cancel_button):
-            w.show()
-        self.cancel_button.setEnabled(kind != "export")
+        self.status.job_started(kind)
         self._update_actions()
 
     def _job_progress(self, job: dict) -> None:
-        prog = job.get("progress") or {}
-        fraction = prog.get("fraction")
-        if fraction is not None:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * float(fraction)))
-        verb = {"separate": "Separating", "refine": "Re-extracting"}.get(
-            self.session.job_kind or "", "Working"
-        )
-        parts = [verb]
-        if job.get("state") == "queued" and job.get("queue_position") is not None:
-            parts.append(f"queued (#{job['queue_position'] + 1})")
-        elif prog.get("message"):
-            parts.append(str(prog["message"]))
-        eta = format_eta(prog.get("eta_s"))
-        if eta:
-            parts.append(eta)
-        self.progress_text.setText(" · ".join(parts))
+        self.status.job_progress(self.session.job_kind or "", job)
 
     def _job_finished(self, kind: str, error) -> None:
-        for w in (self.progress_text, self.progress, self.cancel_button):
-            w.hide()
+        self.status.job_finished()
         if self.session.link is not None:
             self.session.link.check_health()  # busy -> idle without waiting for the next poll
         if error == "cancelled":
-            self.statusBar().showMessage(f"{kind} cancelled; nothing changed", 6000)
+            self.status.message(f"{kind} cancelled; nothing changed")
         elif error:
             self.show_error(f"{kind} failed: {error}")
         elif kind == "separate":
             n = len(self.model.tracks())
-            self.statusBar().showMessage(f"separated: {n} lane{'s' * (n != 1)}", 6000)
+            self.status.message(f"separated: {n} lane{'s' * (n != 1)}")
         self._update_actions()
 
     # -- edits ------------------------------------------------------------------------------

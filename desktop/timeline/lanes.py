@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+import soundfile as sf
 from PyQt6.QtCore import QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
@@ -211,3 +212,15 @@ def lane_colour(state_colour: str, label: str) -> str:
         if state_colour and QColor(state_colour).isValid()
         else theme.class_colour(label)
     )
+
+
+def describe_file(path: str) -> str:
+    """Channels, layout, rate and length of an audio file, as the mixture header shows them."""
+    info = sf.info(path)
+    layout = {
+        4: "FOA (W Y Z X)",
+        1: "mono, used as W",
+        2: "stereo, as mid/side",
+    }.get(info.channels, "pick channels")
+    m, s = divmod(info.duration, 60)
+    return f"{info.channels} ch · {layout}\n{info.samplerate / 1000:g} kHz · {int(m)}:{s:04.1f}"

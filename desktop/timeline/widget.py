@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-import soundfile as sf
 from PyQt6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QPen
 from PyQt6.QtWidgets import (
@@ -25,7 +24,7 @@ from PyQt6.QtWidgets import (
 )
 
 from desktop import theme, workers
-from desktop.timeline import spectrogram
+from desktop.timeline import menus, spectrogram
 from desktop.timeline.items import ClipItem, LaneViewBox, TimeAxis, Waveform
 from desktop.timeline.lanes import (
     HEADER_WIDTH,
@@ -33,12 +32,13 @@ from desktop.timeline.lanes import (
     MIXTURE_HEIGHT,
     LaneHeader,
     MixtureHeader,
+    describe_file,
     lane_colour,
     make_strip,
 )
 from desktop.timeline.model import TimelineModel
 from desktop.timeline.peaks import PeakPyramid
-from engine.constants import CLASSES, FOA_CHANNEL_NAMES
+from engine.constants import FOA_CHANNEL_NAMES
 
 
 class _Strip:
@@ -464,57 +464,8 @@ class TimelineWidget(QWidget):
 
     def clip_menu(self, clip_id: str) -> QMenu:
         """Context menu of a clip: change class, remove, select its range."""
-        menu = QMenu(self)
-        found = self.model.find_clip(clip_id)
-        if found is None:
-            return menu
-        _track, clip = found
-        classes = menu.addMenu("Change class to")
-        for label in CLASSES:
-            action = classes.addAction(label)
-            action.setCheckable(True)
-            action.setChecked(label == clip["label"])
-            action.triggered.connect(
-                lambda _=False, lb=label: (
-                    self.changeClipClass.emit(clip_id, lb) if lb != clip["label"] else None
-                )
-            )
-        menu.addAction("Remove clip\tDel", lambda: self.removeClipRequested.emit(clip_id))
-        menu.addAction(
-            "Select clip range", lambda: self.model.set_selection(clip["start_s"], clip["end_s"])
-        )
-        return menu
+        return menus.clip_menu(self, clip_id)
 
     def range_menu(self) -> QMenu:
         """Context menu of the selected time range: add a class, extract more like it."""
-        menu = QMenu(self)
-        sel = self.model.selection
-        if sel is None or self.model.project is None or self.model.project.job_id is None:
-            hint = menu.addAction("Separate, then drag on the ruler to select a range")
-            hint.setEnabled(False)
-            return menu
-        a, b = sel
-        add = menu.addMenu(f"Add class over {a:.1f}-{b:.1f} s")
-        like = menu.addMenu("Extract more like this region as")
-        for label in CLASSES:
-            add.addAction(label, lambda lb=label: self.addClassRequested.emit(lb, a, b, None))
-            like.addAction(
-                label,
-                lambda lb=label: self.addClassRequested.emit(
-                    lb, 0.0, self.model.duration_s, [a, b]
-                ),
-            )
-        menu.addAction("Clear selection", lambda: self.model.set_selection(None))
-        return menu
-
-
-def describe_file(path: str) -> str:
-    """Channels, layout, rate and length of an audio file, as the mixture header shows them."""
-    info = sf.info(path)
-    layout = {
-        4: "FOA (W Y Z X)",
-        1: "mono, used as W",
-        2: "stereo, as mid/side",
-    }.get(info.channels, "pick channels")
-    m, s = divmod(info.duration, 60)
-    return f"{info.channels} ch · {layout}\n{info.samplerate / 1000:g} kHz · {int(m)}:{s:04.1f}"
+        return menus.range_menu(self)

@@ -1,0 +1,55 @@
+"""Context menus of the timeline: a clip (change class, remove) and a selected range (add a
+class over it, extract more like it). They emit the timeline's request signals."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QMenu
+
+from engine.constants import CLASSES
+
+
+def clip_menu(timeline, clip_id: str) -> QMenu:
+    """Context menu of a clip: change class, remove, select its range."""
+    menu = QMenu(timeline)
+    found = timeline.model.find_clip(clip_id)
+    if found is None:
+        return menu
+    _track, clip = found
+    classes = menu.addMenu("Change class to")
+    for label in CLASSES:
+        action = classes.addAction(label)
+        action.setCheckable(True)
+        action.setChecked(label == clip["label"])
+        action.triggered.connect(
+            lambda _=False, lb=label: (
+                timeline.changeClipClass.emit(clip_id, lb) if lb != clip["label"] else None
+            )
+        )
+    menu.addAction("Remove clip\tDel", lambda: timeline.removeClipRequested.emit(clip_id))
+    menu.addAction(
+        "Select clip range", lambda: timeline.model.set_selection(clip["start_s"], clip["end_s"])
+    )
+    return menu
+
+
+def range_menu(timeline) -> QMenu:
+    """Context menu of the selected time range: add a class, extract more like it."""
+    menu = QMenu(timeline)
+    sel = timeline.model.selection
+    if sel is None or timeline.model.project is None or timeline.model.project.job_id is None:
+        hint = menu.addAction("Separate, then drag on the ruler to select a range")
+        hint.setEnabled(False)
+        return menu
+    a, b = sel
+    add = menu.addMenu(f"Add class over {a:.1f}-{b:.1f} s")
+    like = menu.addMenu("Extract more like this region as")
+    for label in CLASSES:
+        add.addAction(label, lambda lb=label: timeline.addClassRequested.emit(lb, a, b, None))
+        like.addAction(
+            label,
+            lambda lb=label: timeline.addClassRequested.emit(
+                lb, 0.0, timeline.model.duration_s, [a, b]
+            ),
+        )
+    menu.addAction("Clear selection", lambda: timeline.model.set_selection(None))
+    return menu
