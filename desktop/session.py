@@ -67,6 +67,7 @@ class Session(QObject):
         path = Path(path).expanduser().resolve()
         duration = _duration(path)
         self.undo.clear()
+        self.undo.setClean()
         self.model.set_project(Project(recording=str(path)), duration)
         self.message.emit(f"opened {path.name}")
 
@@ -75,6 +76,7 @@ class Session(QObject):
         project = Project.load(path)
         duration = _duration(Path(project.recording))
         self.undo.clear()
+        self.undo.setClean()
         self.model.set_project(project, duration)
         self.message.emit(f"opened project {Path(path).name}")
 
@@ -146,13 +148,13 @@ class Session(QObject):
         if project.job_id is None or project.version is None:
             raise ScenesplitError("separate the recording before correcting it")
         link = self._begin("refine")
-        job_id = project.job_id
+        job_id, base = project.job_id, project.version
 
         def refined(job, error) -> None:
             if error is not None:
                 self._end(error)
                 return
-            self._fetch(link, job_id, result_version(job), operation, first=False)
+            self._fetch(link, job_id, result_version(job), operation, first=False, base=base)
 
         self._worker = workers.start(
             link.refine_job,
@@ -163,7 +165,9 @@ class Session(QObject):
             on_done=refined,
         )
 
-    def _fetch(self, link: EngineLink, job_id: str, number: int, op, first: bool) -> None:
+    def _fetch(
+        self, link: EngineLink, job_id: str, number: int, op, first: bool, base: int | None = None
+    ) -> None:
         self.jobProgress.emit({"state": "running", "progress": {"message": "downloading stems"}})
 
         def fetched(result, error) -> None:
@@ -175,9 +179,10 @@ class Session(QObject):
                     project.job_id = job_id
                     self.undo.clear()
                     self.model.set_version(number)
+                    self.undo.resetClean()  # a new result is an unsaved change
                 else:
-                    old = project.version
-                    self.undo.push(SwitchVersion(self.model, old, number, describe_operation(op)))
+                    # Undo returns to the version the correction was made on.
+                    self.undo.push(SwitchVersion(self.model, base, number, describe_operation(op)))
             self._end(error)
 
         self._worker = workers.start(

@@ -116,6 +116,10 @@ class MainWindow(QMainWindow):
         self.act_zoom_out = a("Zoom out", lambda: self.model.zoom(1 / 1.5), ["-", "Ctrl+-"])
         self.act_fit = a("Fit", self.model.fit, "Ctrl+0", tip="show the whole recording")
         self.act_spec = a("Spectrogram", self.timeline.set_spectrogram, "Ctrl+G", checkable=True)
+        self.act_home = a("Go to start", lambda: self.model.set_playhead(0.0), "Home")
+        self.act_end = a("Go to end", lambda: self.model.set_playhead(self.model.duration_s), "End")
+        self.act_left = a("Scroll left", lambda: self.model.scroll(-0.25), "Left")
+        self.act_right = a("Scroll right", lambda: self.model.scroll(0.25), "Right")
         self.act_delete = a(
             "Remove clip", self.delete_selected, [QKeySequence.StandardKey.Delete, "Backspace"]
         )
@@ -241,6 +245,9 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(busy)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
         self.act_play.setEnabled(has_project)
+        # Versions must not change under a running correction.
+        self.act_undo.setEnabled(not busy and self.session.undo.canUndo())
+        self.act_redo.setEnabled(not busy and self.session.undo.canRedo())
 
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -251,14 +258,36 @@ class MainWindow(QMainWindow):
         name = Path(project.recording).name if project else ""
         self.setWindowTitle(f"Scenesplit — {name}[*]" if name else "Scenesplit")
         self.player.stop()
+        self.setWindowModified(not self.session.undo.isClean())
         self._update_actions()
 
     # -- files ------------------------------------------------------------------------------
+
+    def confirm_discard(self) -> bool:
+        """Ask before dropping unsaved changes: save, discard or cancel. True: go on."""
+        if not self.isWindowModified() or self.model.project is None:
+            return True
+        from PyQt6.QtWidgets import QMessageBox
+
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Save the changes to this project?", buttons
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            self.save()
+            return not self.isWindowModified()
+        return answer == QMessageBox.StandardButton.Discard
 
     def open_path(self, path: str) -> bool:
         """Open a project file or a recording."""
         if self.session.busy:
             self.show_error("wait for the running job to finish (or cancel it) first")
+            return False
+        if not self.confirm_discard():
             return False
         opener = (
             self.session.open_project
@@ -268,6 +297,7 @@ class MainWindow(QMainWindow):
         return self._guard(opener, path)
 
     def open_dialog(self) -> None:
+        """Ask for a recording or project and open it."""
         path, _ = QFileDialog.getOpenFileName(
             self, "Open recording or project", "", f"{AUDIO_FILTER};;Projects (*{PROJECT_SUFFIX})"
         )
@@ -275,6 +305,7 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def save(self) -> None:
+        """Save the project (asks where the first time)."""
         project = self.model.project
         if project is None:
             return
@@ -284,6 +315,7 @@ class MainWindow(QMainWindow):
             self._guard(self.session.save)
 
     def save_as(self) -> None:
+        """Save the project under a new name."""
         project = self.model.project
         if project is None:
             return
@@ -295,6 +327,7 @@ class MainWindow(QMainWindow):
             self._guard(self.session.save, path)
 
     def export_dialog(self) -> None:
+        """Ask for a folder and export every stem into it."""
         folder = QFileDialog.getExistingDirectory(self, "Export stems to folder")
         if folder:
             self._guard(self.session.export_all, folder)
@@ -311,6 +344,7 @@ class MainWindow(QMainWindow):
     # -- engine -----------------------------------------------------------------------------
 
     def separate(self) -> None:
+        """Separate the open recording in the engine."""
         options = self.separation_options()
         if options is not None and self._guard(self.session.separate, **options):
             self._update_actions()
@@ -338,6 +372,7 @@ class MainWindow(QMainWindow):
         return text.strip() if ok and text.strip() else None
 
     def engine_dialog(self) -> None:
+        """Choose a local or remote engine."""
         from desktop import settings
 
         current = self.engine_settings or settings.EngineSettings()
@@ -367,6 +402,7 @@ class MainWindow(QMainWindow):
         return True
 
     def restart_engine(self) -> None:
+        """Restart the engine (after it died or got stuck); the project stays."""
         if self.session.link is not None:
             self.banner.hide()
             self.status.engine_text("engine: restarting…")
@@ -412,6 +448,7 @@ class MainWindow(QMainWindow):
             self.act_stems.setChecked(True)
 
     def choose_colour(self, label: str) -> None:
+        """Pick a lane colour (undoable)."""
         state = self.model.lane_state(label)
         from PyQt6.QtGui import QColor
 
@@ -420,6 +457,7 @@ class MainWindow(QMainWindow):
             self.session.set_lane_state(label, colour=colour.name())
 
     def delete_selected(self) -> None:
+        """Remove the selected clip (re-extracts without it)."""
         clip = self.model.selected_clip
         if clip is not None:
             self._guard(self.session.remove_clip, clip)
@@ -438,6 +476,7 @@ class MainWindow(QMainWindow):
         return dragout.mime_for([self.session.drag.clip_file(self.model.project, clip_id)])
 
     def drag_lane(self, label: str) -> None:
+        """Drag a whole stem out as a WAV file."""
         try:
             mime = self.lane_mime(label)
         except (ValueError, OSError) as exc:
@@ -447,6 +486,7 @@ class MainWindow(QMainWindow):
         dragout.start_drag(self.timeline, mime, label, colour)
 
     def drag_clip(self, clip_id: str) -> None:
+        """Drag one clip out as a WAV file placed at its start."""
         try:
             mime = self.clip_mime(clip_id)
         except (ValueError, OSError) as exc:
@@ -459,6 +499,7 @@ class MainWindow(QMainWindow):
     # -- transport --------------------------------------------------------------------------
 
     def toggle_play(self) -> None:
+        """Play from the selection or playhead, or stop."""
         if self.player.playing:
             self.player.stop()
             return
@@ -486,6 +527,9 @@ class MainWindow(QMainWindow):
         self.time_label.setText(format_time(t, 10))
 
     def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if not self.confirm_discard():
+            ev.ignore()
+            return
         self.player.stop()
         if self.session.link is not None:
             self.session.link.stop()

@@ -67,6 +67,7 @@ def make_window(qtbot, engine, tmp_path, file=None):
     theme.apply(QApplication.instance())
     options = AppOptions(file=str(file) if file else None, cache_dir=str(tmp_path / "cache"))
     window = create_window(options, engine_factory=lambda: engine)
+    window.confirm_discard = lambda: True  # no modal "save changes?" box in tests
     qtbot.addWidget(window)
     window.resize(1280, 760)
     window.show()

@@ -54,6 +54,7 @@ def open_with_engine(qtbot, tmp_path, bundle, seconds: float):
     window = create_window(
         AppOptions(file=str(recording), engine=settings, cache_dir=str(tmp_path / "cache"))
     )
+    window.confirm_discard = lambda: True
     qtbot.addWidget(window)
     window.resize(1280, 760)
     window.show()

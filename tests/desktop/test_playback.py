@@ -43,3 +43,16 @@ def test_player_without_audio_output_says_so(qtbot, monkeypatch, tmp_path):
     assert not player.available and player.reason == "no audio output"
     assert player.play([str(tmp_path / "whatever.wav")]) is False
     assert not player.playing
+
+
+def test_feed_device_hands_the_sink_stereo_frames_then_ends(tmp_path):
+    sf.write(str(tmp_path / "a.wav"), np.full(1000, 0.5, np.float32), 32_000, subtype="FLOAT")
+    feed = playback._Feed(playback.MixSource([str(tmp_path / "a.wav")]), 8, int16=False)
+    data = feed.readData(800 * 8)
+    frames = np.frombuffer(data, "<f4").reshape(-1, 2)
+    assert frames.shape == (800, 2) and np.allclose(frames, 0.5)
+    assert feed.bytesAvailable() > 0
+    assert len(feed.readData(10_000)) == 200 * 8
+    assert feed.readData(10_000) == b"" and feed.finished and feed.bytesAvailable() == 0
+    int16 = playback._Feed(playback.MixSource([str(tmp_path / "a.wav")]), 4, int16=True)
+    assert np.frombuffer(int16.readData(40), "<i2")[0] == 16383

@@ -294,3 +294,26 @@ def test_unusual_channel_counts_ask_which_channels_to_use(qtbot, window, tmp_pat
     window.act_separate.trigger()
     wait_job(qtbot, window)
     assert fake_engine.client.calls[0] == ("submit", str(six), {"channels": "2-5"})
+
+
+def test_unsaved_changes_are_confirmed_before_they_are_dropped(
+    qtbot, window, recording, monkeypatch
+):
+    from PyQt6.QtWidgets import QMessageBox
+
+    from desktop.window import MainWindow
+
+    separated(qtbot, window, recording)
+    assert window.isWindowModified()  # a new result is an unsaved change
+    window.confirm_discard = MainWindow.confirm_discard.__get__(window)
+    answers = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: answers.append(1) or QMessageBox.StandardButton.Cancel,
+    )
+    assert not window.open_path(str(recording))
+    assert answers and window.model.project.version == 1
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    assert window.open_path(str(recording))
+    assert window.model.project.version is None and not window.isWindowModified()
