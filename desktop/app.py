@@ -63,7 +63,9 @@ def create_window(options: AppOptions, engine_factory=None):
     if options.use_engine:
         settings = options.engine
         link = EngineLink(
-            engine_factory or (lambda: make_engine(settings)), where=settings.describe()
+            engine_factory or (lambda: make_engine(settings)),
+            where=settings.describe(),
+            local_workdir=None if engine_factory else settings.local_workdir(),
         )
     session = Session(link, options.cache_dir)
     window = MainWindow(session, Player())

@@ -47,6 +47,14 @@ class EngineSettings:
         """One line for the status bar."""
         return f"remote {self.url}" if self.url else "local"
 
+    def local_workdir(self) -> str | None:
+        """Work directory of the local engine (None for a remote one)."""
+        if self.url:
+            return None
+        return self.workdir or os.path.join(
+            os.path.expanduser("~"), ".cache", "scenesplit", "engine"
+        )
+
 
 class RemoteEngine:
     """An engine someone else runs (`scenesplit serve` on a GPU host), with LocalEngine's methods."""
@@ -92,9 +100,8 @@ def make_engine(settings: EngineSettings):
         if not settings.token_file:
             raise ScenesplitError("a remote engine needs a token file (--token-file)")
         return RemoteEngine(settings.url, settings.token_file)
-    workdir = settings.workdir or os.path.join(os.path.expanduser("~"), ".cache", "scenesplit")
     return LocalEngine(
-        workdir=workdir,
+        workdir=settings.local_workdir(),
         bundle=settings.bundle,
         device=settings.device,
         allow_roots=settings.allow_roots,
@@ -115,10 +122,13 @@ class EngineLink(QObject):
         engine_factory: Callable[[], Any],
         health_interval_ms: int = 3000,
         where: str = "",
+        local_workdir: str | None = None,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
         self.where = where
+        self.local_workdir = local_workdir
+        """A local engine's work directory: its result folders are used in place."""
         """Where the engine runs ("local", "remote URL"), for the status bar."""
         self._factory = engine_factory
         self._engine: Any = None
@@ -257,14 +267,21 @@ class EngineLink(QObject):
         """Download a result version (manifest + stems) into `root/<job>/v<N>`; returns both."""
         client = self._require()
         manifest = client.manifest(job_id, version)
+        files = [t["file"] for t in manifest.get("tracks", [])]
+        if self.local_workdir:
+            # A local engine's versions are never changed once written: read them in place
+            # instead of copying hour-long stems over HTTP.
+            here = Path(self.local_workdir) / "jobs" / job_id / f"v{version}"
+            if all((here / f).is_file() for f in files):
+                return manifest, str(here)
         dest = Path(root) / job_id / f"v{version}"
         if (dest / ".complete").is_file():
             return manifest, str(dest)
         part = dest.with_name(f".{dest.name}.part")
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
-        for track in manifest.get("tracks", []):
-            client.download_stem(job_id, version, track["file"], part / track["file"])
+        for name in files:
+            client.download_stem(job_id, version, name, part / name)
         (part / ".complete").write_text("")
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(part, dest)

@@ -393,7 +393,11 @@ class MainWindow(QMainWindow):
             self.session.link.stop()
             self.session.link.deleteLater()
         self.engine_settings = chosen
-        link = EngineLink(engine_factory or (lambda: make_engine(chosen)), where=chosen.describe())
+        link = EngineLink(
+            engine_factory or (lambda: make_engine(chosen)),
+            where=chosen.describe(),
+            local_workdir=None if engine_factory else chosen.local_workdir(),
+        )
         self.session.link = link
         self._attach_link(link)
         self.banner.hide()
