@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import (
     QFrame,
     QGraphicsRectItem,
     QHBoxLayout,
+    QLabel,
     QMenu,
     QScrollArea,
     QScrollBar,
@@ -25,7 +26,7 @@ from PyQt6.QtWidgets import (
 
 from desktop import theme, workers
 from desktop.timeline import menus, spectrogram
-from desktop.timeline.items import ClipItem, LaneViewBox, TimeAxis, Waveform
+from desktop.timeline.items import ClipItem, LaneViewBox, TimeAxis, Waveform, format_time
 from desktop.timeline.lanes import (
     HEADER_WIDTH,
     LANE_HEIGHT,
@@ -129,7 +130,10 @@ class TimelineWidget(QWidget):
         self.ruler = _Strip(self.ruler_plot, self.ruler_plot.getViewBox())
         self.ruler.playhead.setPen(pg.mkPen(theme.PLAYHEAD, width=2))
         self._wire_box(self.ruler.box, lane=None)
-        outer.addLayout(self._row(QFrame(objectName="LaneHeader"), self.ruler_plot, 30))
+        corner = QFrame(objectName="LaneHeader")
+        self.range_label = QLabel("", corner, objectName="LaneDetail")
+        self.range_label.setGeometry(12, 0, HEADER_WIDTH - 16, 30)
+        outer.addLayout(self._row(corner, self.ruler_plot, 30))
 
         self.mixture_header = MixtureHeader()
         self.mixture_header.channelModeChanged.connect(self._set_w_only)
@@ -227,7 +231,11 @@ class TimelineWidget(QWidget):
             wave.set_visible(not self.show_spectrogram)
 
     def _build_peaks(self, peaks: PeakPyramid, mixture: bool) -> None:
-        def progress(_frames: int) -> None:
+        def progress(frames: int) -> None:
+            if mixture and peaks.frames:
+                self.mixture_header.status.setText(
+                    f"reading peaks… {100 * frames // peaks.frames} %"
+                )
             if not self._wave_timer.isActive():
                 self._wave_timer.start(100 if mixture else 200)
 
@@ -299,6 +307,7 @@ class TimelineWidget(QWidget):
         for text in self.channel_labels:
             text.setPos(t0, text.pos().y())
         self._sync_scrollbar()
+        self._update_range_label()
         if not self._wave_timer.isActive():
             self._wave_timer.start(20)
         if self.show_spectrogram:
@@ -320,7 +329,18 @@ class TimelineWidget(QWidget):
         t0, t1 = self.model.view
         self.model.set_view(value / 1000, value / 1000 + (t1 - t0))
 
+    def _update_range_label(self) -> None:
+        sel = self.model.selection
+        if sel is not None:
+            a, b = sel
+            text = f"sel {format_time(a, b - a)}–{format_time(b, b - a)} ({b - a:.2f} s)"
+        else:
+            t0, t1 = self.model.view
+            text = f"view {format_time(t0, t1 - t0)}–{format_time(t1, t1 - t0)}"
+        self.range_label.setText(text)
+
     def _selection_changed(self) -> None:
+        self._update_range_label()
         sel = self.model.selection
         for strip in self._strips():
             strip.shade.setVisible(sel is not None)

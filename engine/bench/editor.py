@@ -24,10 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=60.0, help="length of the test file")
     p.add_argument("--rate", type=int, default=32_000, help="its sample rate")
     p.add_argument("--file", help="open this file instead of a generated one")
+    p.add_argument("--screenshots", help="save the window at first draw and when complete here")
     p.set_defaults(func=run)
 
 
-def _child(path: str) -> None:
+def _child(path: str, shots: str | None = None) -> None:
     """Open `path` in the editor offscreen and print the measurements as one JSON line."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt6.QtCore import QTimer
@@ -47,8 +48,22 @@ def _child(path: str) -> None:
     base = peak_rss_mb()
     marks: dict[str, float] = {}
     timeline = window.timeline
-    timeline.waveformDrawn.connect(lambda: marks.setdefault("first_draw_s", time.perf_counter()))
-    timeline.peaksReady.connect(lambda: marks.setdefault("complete_s", time.perf_counter()))
+
+    def grab(name: str) -> None:
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(Path(shots) / f"{name}.png"))
+
+    def first_draw() -> None:
+        marks.setdefault("first_draw_s", time.perf_counter())
+        grab("long-file-first-draw")
+
+    def complete() -> None:
+        marks.setdefault("complete_s", time.perf_counter())
+        grab("long-file-complete")
+
+    timeline.waveformDrawn.connect(first_draw)
+    timeline.peaksReady.connect(complete)
     timeline.peaksReady.connect(lambda: QTimer.singleShot(0, app.quit))
     QTimer.singleShot(600_000, app.quit)  # never hang a benchmark
     start = time.perf_counter()
@@ -101,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.file:
             print(f"writing {args.minutes:g} min of 4-channel {args.rate} Hz audio ...", flush=True)
             make_long_file(path, args.minutes, args.rate)
-        code = f"from engine.bench.editor import _child; _child({str(path)!r})"
+        shots = str(Path(args.screenshots).resolve()) if args.screenshots else None
+        code = f"from engine.bench.editor import _child; _child({str(path)!r}, {shots!r})"
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
         if out.returncode:

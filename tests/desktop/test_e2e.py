@@ -95,6 +95,8 @@ def test_separate_relabel_undo_drag_and_reopen(qtbot, tmp_path, tiny_bundle):
         assert "cpu" in window.engine_label.text() and "random-tiny" in window.engine_label.text()
         first = separate_into_lanes(qtbot, window, 320_000)
         project = window.model.project
+        # A local engine's result folders are read in place, not downloaded.
+        assert project.current.stems_dir.startswith(str(tmp_path / "engine" / "jobs"))
         screenshot(window, "e2e-separated")
 
         old = labels(window)[0]

@@ -6,6 +6,7 @@ reopen, engine death and restart, keyboard zoom. Screenshots go to artifacts/scr
 """
 
 import numpy as np
+import pytest
 import soundfile as sf
 from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QWheelEvent
@@ -317,3 +318,17 @@ def test_unsaved_changes_are_confirmed_before_they_are_dropped(
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     assert window.open_path(str(recording))
     assert window.model.project.version is None and not window.isWindowModified()
+
+
+def test_playhead_and_selection_do_not_recompute_curves(qtbot, window, recording, monkeypatch):
+    separated(qtbot, window, recording)
+    calls = []
+    monkeypatch.setattr(window.timeline, "refresh_waveforms", lambda: calls.append(1))
+    for i in range(100):
+        window.model.set_playhead(i * 0.05)
+    window.model.set_selection(1.0, 2.5)
+    qtbot.wait(100)
+    assert calls == []
+    assert all(s.playhead.value() == pytest.approx(4.95) for s in window.timeline._strips())
+    assert window.timeline.range_label.text() == "sel 0:01.000–0:02.500 (1.50 s)"
+    assert window.time_label.text() == "0:05.0"
