@@ -56,3 +56,20 @@ def test_feed_device_hands_the_sink_stereo_frames_then_ends(tmp_path):
     assert feed.readData(10_000) == b"" and feed.finished and feed.bytesAvailable() == 0
     int16 = playback._Feed(playback.MixSource([str(tmp_path / "a.wav")]), 4, int16=True)
     assert np.frombuffer(int16.readData(40), "<i2")[0] == 16383
+
+
+def test_player_plays_through_a_real_audio_output(qtbot, recording):
+    available, reason = playback.probe_output()
+    if not available:
+        pytest.skip(f"needs an audio output: {reason}")
+    player = playback.Player()
+    positions = []
+    player.positionChanged.connect(positions.append)
+    with qtbot.waitSignal(player.stateChanged) as started:
+        assert player.play([str(recording)], 2.0)
+    assert started.args == [True] and player.playing
+    qtbot.waitUntil(lambda: bool(positions) and positions[-1] > 2.3, timeout=10_000)
+    assert min(positions) >= 2.0
+    with qtbot.waitSignal(player.stateChanged) as stopped:
+        player.stop()
+    assert stopped.args == [False] and not player.playing

@@ -332,3 +332,18 @@ def test_playhead_and_selection_do_not_recompute_curves(qtbot, window, recording
     assert all(s.playhead.value() == pytest.approx(4.95) for s in window.timeline._strips())
     assert window.timeline.range_label.text() == "sel 0:01.000–0:02.500 (1.50 s)"
     assert window.time_label.text() == "0:05.0"
+
+
+def test_space_plays_the_audible_stems_and_moves_the_playhead(qtbot, window, recording):
+    if not window.player.available:
+        pytest.skip(f"needs an audio output: {window.player.reason}")
+    separated(qtbot, window, recording)
+    window.timeline.lanes[2].header.solo.click()  # Speech solo -> play stems
+    assert window.act_stems.isChecked()
+    window.model.set_playhead(1.0)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.player.playing and window.act_play.text() == "Stop"
+    assert window.player._source.files[0].name.endswith("scene_Speech.wav")
+    qtbot.waitUntil(lambda: window.model.playhead > 1.2, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.player.playing and window.act_play.text() == "Play"
