@@ -442,6 +442,8 @@ class MainWindow(QMainWindow):
         elif kind == "separate":
             n = len(self.model.tracks())
             self.status.message(f"separated: {n} lane{'s' * (n != 1)}")
+        elif kind == "refine":
+            self.status.message(f"re-extracted: {self.session.undo.undoText()}")
         self._update_actions()
 
     # -- edits ------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ from desktop.timeline.lanes import (
 from desktop.timeline.model import TimelineModel
 from desktop.timeline.peaks import PeakPyramid
 from engine.constants import FOA_CHANNEL_NAMES
+from engine.errors import Cancelled
+
+SCROLLBAR = 12
+"""Width of the lanes' vertical scroll bar (the rows above leave the same margin)."""
 
 
 class _Strip:
@@ -133,7 +137,7 @@ class TimelineWidget(QWidget):
         corner = QFrame(objectName="LaneHeader")
         self.range_label = QLabel("", corner, objectName="LaneDetail")
         self.range_label.setGeometry(12, 0, HEADER_WIDTH - 16, 30)
-        outer.addLayout(self._row(corner, self.ruler_plot, 30))
+        outer.addLayout(self._row(corner, self.ruler_plot, 30, SCROLLBAR))
 
         self.mixture_header = MixtureHeader()
         self.mixture_header.channelModeChanged.connect(self._set_w_only)
@@ -146,12 +150,16 @@ class TimelineWidget(QWidget):
         self.spec_item = spectrogram.SpectrogramItem()
         self.spec_item.setVisible(False)
         box.addItem(self.spec_item, ignoreBounds=True)
-        outer.addLayout(self._row(self.mixture_header, plot, MIXTURE_HEIGHT))
+        outer.addLayout(self._row(self.mixture_header, plot, MIXTURE_HEIGHT, SCROLLBAR))
 
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there, and as wide as the margin the rows above keep, so every strip spans
+        # exactly the same pixels and times line up across lanes.
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.scroll.verticalScrollBar().setFixedWidth(SCROLLBAR)
         self.lane_box = QWidget()
         self.lane_layout = QVBoxLayout(self.lane_box)
         self.lane_layout.setContentsMargins(0, 0, 0, 0)
@@ -163,17 +171,17 @@ class TimelineWidget(QWidget):
         self.hscroll = QScrollBar(Qt.Orientation.Horizontal)
         self.hscroll.valueChanged.connect(self._scrolled)
         bar = QHBoxLayout()
-        bar.setContentsMargins(HEADER_WIDTH, 0, 0, 0)
+        bar.setContentsMargins(HEADER_WIDTH, 0, SCROLLBAR, 0)
         bar.addWidget(self.hscroll)
         outer.addLayout(bar)
         for p in (self.ruler_plot, plot):
             p.viewport().installEventFilter(self)
 
     @staticmethod
-    def _row(header: QWidget, plot: QWidget, height: int) -> QHBoxLayout:
+    def _row(header: QWidget, plot: QWidget, height: int, right: int = 0) -> QHBoxLayout:
         header.setFixedSize(HEADER_WIDTH, height)
         row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
+        row.setContentsMargins(0, 0, right, 0)
         row.setSpacing(0)
         row.addWidget(header)
         row.addWidget(plot, 1)
@@ -245,6 +253,9 @@ class TimelineWidget(QWidget):
                 if mixture:
                     self.mixture_header.status.setText("")
                     self.peaksReady.emit()
+            elif mixture and not isinstance(error, Cancelled):
+                # e.g. the file vanished or was truncated while being read
+                self.mixture_header.status.setText(f"cannot read: {error}")
 
         if mixture:
             self.mixture_header.status.setText("reading peaks…")

@@ -347,3 +347,14 @@ def test_space_plays_the_audible_stems_and_moves_the_playhead(qtbot, window, rec
     qtbot.waitUntil(lambda: window.model.playhead > 1.2, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.player.playing and window.act_play.text() == "Play"
+
+
+def test_every_strip_spans_the_same_pixels(qtbot, window, recording):
+    separated(qtbot, window, recording)
+    window.resize(1100, 400)  # fewer pixels than lanes need: the lanes scroll
+    qtbot.wait(50)
+    geometry = {
+        (s.plot.mapTo(window, s.plot.rect().topLeft()).x(), s.plot.width())
+        for s in window.timeline._strips()
+    }
+    assert len(geometry) == 1, geometry
