@@ -426,6 +426,8 @@ class MainWindow(QMainWindow):
 
     def _job_started(self, kind: str) -> None:
         self.status.job_started(kind)
+        if self.session.link is not None and kind != "export":
+            self.session.link.check_health()  # idle -> busy now, not at the next poll
         self._update_actions()
 
     def _job_progress(self, job: dict) -> None:
