@@ -239,8 +239,12 @@ class Session(QObject):
 
     # -- taking stems out -------------------------------------------------------------------
 
-    def export_all(self, folder: str | os.PathLike) -> None:
-        """Write every stem of the current version to `folder` (in the background)."""
+    def export_all(self, folder: str | os.PathLike, daw_session: bool = False) -> None:
+        """Write every stem of the current version to `folder` (in the background).
+
+        With `daw_session`, a REAPER project and an Audacity file list that place every clip
+        at its time are written beside the stems.
+        """
         project = self._require_project()
         current = project.current
         if current is None:
@@ -249,21 +253,25 @@ class Session(QObject):
             raise ScenesplitError(f"wait for the running {self.job_kind} to finish")
         stems = [(t["label"], current.stem_path(t["label"])) for t in current.tracks()]
         tref = int(current.manifest.get("recording", {}).get("time_reference", 0) or 0)
+        manifest = current.manifest
         self.job_kind = "export"
         self.jobStarted.emit("export")
 
         def run():
-            def report(done: int, total: int) -> None:
-                pass
-
-            return export_stems(project.recording_name, stems, folder, tref, report)
+            paths = []
+            for i, (label, path) in enumerate(stems):
+                paths += export_stems(project.recording_name, [(label, path)], folder, tref)
+                yield {"progress": {"fraction": (i + 1) / len(stems), "message": label}}
+            if daw_session:
+                paths += write_daw_sessions(manifest, project.recording, paths, folder)
+            return paths
 
         def done(paths, error) -> None:
             if error is None:
-                self.message.emit(f"exported {len(paths)} stems to {folder}")
+                self.message.emit(f"exported {len(paths)} files to {folder}")
             self._end(error)
 
-        self._worker = workers.start(run, on_done=done)
+        self._worker = workers.start(run, on_progress=self.jobProgress.emit, on_done=done)
 
     def audible_stems(self) -> list[str]:
         """Stem files of the lanes that play (mute/solo applied)."""
@@ -285,3 +293,25 @@ def _duration(path: Path) -> float:
     if info.frames <= 0:
         raise ScenesplitError(f"{path}: the file has no audio (0 frames)")
     return info.frames / info.samplerate
+
+
+def write_daw_sessions(
+    manifest: dict, recording: str, stem_files: list[Path], folder: str | os.PathLike
+) -> list[Path]:
+    """A REAPER project and an Audacity .lof for exported stems; returns their paths."""
+    try:
+        from plugins.sessions import write_lof, write_rpp
+    except ImportError as exc:
+        raise ScenesplitError(f"DAW session export is not installed ({exc})") from None
+    by_label = {p.stem.rsplit("_", 1)[-1]: p.name for p in stem_files}
+    data = {
+        **manifest,
+        "recording": {**manifest.get("recording", {}), "path": recording},
+        "tracks": [{**t, "file": by_label.get(t["label"], t["file"])} for t in manifest["tracks"]],
+    }
+    name = Path(recording).stem
+    folder = Path(folder)
+    return [
+        write_rpp(data, folder, folder / f"{name}.rpp"),
+        write_lof(data, folder, folder / f"{name}.lof"),
+    ]

@@ -100,6 +100,11 @@ class MainWindow(QMainWindow):
         self.act_save = a("Save", self.save, QKeySequence.StandardKey.Save)
         self.act_save_as = a("Save As…", self.save_as, "Ctrl+Shift+S")
         self.act_export = a("Export Stems…", self.export_dialog, "Ctrl+E")
+        self.act_export_session = a(
+            "Export Stems + DAW Session…",
+            lambda: self.export_dialog(daw_session=True),
+            tip="stems plus a REAPER project and an Audacity file list placing every clip",
+        )
         self.act_quit = a("Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_separate = a(
             "Separate", self.separate, "Ctrl+Return", tip="separate the recording into class lanes"
@@ -133,7 +138,13 @@ class MainWindow(QMainWindow):
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for act in (self.act_open, self.act_save, self.act_save_as, self.act_export):
+        for act in (
+            self.act_open,
+            self.act_save,
+            self.act_save_as,
+            self.act_export,
+            self.act_export_session,
+        ):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
@@ -241,6 +252,7 @@ class MainWindow(QMainWindow):
         self.act_save.setEnabled(has_project)
         self.act_save_as.setEnabled(has_project)
         self.act_export.setEnabled(separated and not busy)
+        self.act_export_session.setEnabled(separated and not busy)
         self.act_separate.setEnabled(has_project and not busy)
         self.act_cancel.setEnabled(busy)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
@@ -326,11 +338,11 @@ class MainWindow(QMainWindow):
         if path:
             self._guard(self.session.save, path)
 
-    def export_dialog(self) -> None:
-        """Ask for a folder and export every stem into it."""
+    def export_dialog(self, daw_session: bool = False) -> None:
+        """Ask for a folder and export every stem (and optionally DAW sessions) into it."""
         folder = QFileDialog.getExistingDirectory(self, "Export stems to folder")
         if folder:
-            self._guard(self.session.export_all, folder)
+            self._guard(self.session.export_all, folder, daw_session)
 
     def dragEnterEvent(self, ev) -> None:  # noqa: N802 - Qt API
         if ev.mimeData().hasUrls():

@@ -358,3 +358,17 @@ def test_every_strip_spans_the_same_pixels(qtbot, window, recording):
         for s in window.timeline._strips()
     }
     assert len(geometry) == 1, geometry
+
+
+def test_export_with_daw_session_places_clips(qtbot, window, recording, tmp_path):
+    pytest.importorskip(
+        "plugins.sessions", reason="DAW session writers (plugins.sessions) not on this branch"
+    )
+    separated(qtbot, window, recording)
+    window.session.export_all(tmp_path / "daw", daw_session=True)
+    wait_job(qtbot, window)
+    assert window.last_error is None
+    rpp = (tmp_path / "daw" / "scene.rpp").read_text()
+    assert "scene_Doorbell.wav" in rpp and str(recording) in rpp
+    lof = (tmp_path / "daw" / "scene.lof").read_text()
+    assert str((tmp_path / "daw" / "scene_Speech.wav").resolve()) in lof
