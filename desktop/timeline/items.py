@@ -77,6 +77,7 @@ class ClipItem(pg.GraphicsObject):
         self.colour = QColor(colour)
         self.selected = False
         self.muted = False
+        self.hovered = False
         self.on_click: Callable[[ClipItem, Qt.MouseButton, QPointF], None] | None = None
         self.on_drag_out: Callable[[ClipItem], None] | None = None
         self.setAcceptHoverEvents(True)
@@ -119,7 +120,11 @@ class ClipItem(pg.GraphicsObject):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fill = QColor(self.colour)
         fill.setAlpha(40 if self.muted else 85)
-        border = QColor("#ffffff") if self.selected else self.colour.lighter(115)
+        border = (
+            QColor("#ffffff")
+            if self.selected
+            else self.colour.lighter(150 if self.hovered else 115)
+        )
         if self.muted:
             border.setAlpha(120)
         p.setBrush(QBrush(fill))
@@ -168,6 +173,14 @@ class ClipLabel(pg.GraphicsObject):
             right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             p.drawText(text, right, conf)
         p.restore()
+
+    def hoverEnterEvent(self, ev):  # noqa: N802 - Qt API
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, ev):  # noqa: N802 - Qt API
+        self.hovered = False
+        self.update()
 
     def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph API
         ev.accept()

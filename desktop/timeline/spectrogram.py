@@ -96,3 +96,8 @@ class SpectrogramItem(pg.ImageItem):
         top = float(spec.db.max()) if top_db is None else top_db
         self.setImage(spec.db, levels=(top - 80.0, top), autoLevels=False)
         self.setRect(spec.t0, 0.0, spec.t1 - spec.t0, 1.0)
+
+
+def frequency_position(hz: float, max_hz: float, min_hz: float = MIN_HZ) -> float:
+    """Height (0..1) of `hz` on the spectrogram's log frequency axis."""
+    return float(np.log(hz / min_hz) / np.log(max_hz / min_hz))

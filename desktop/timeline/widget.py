@@ -150,6 +150,13 @@ class TimelineWidget(QWidget):
         self.spec_item = spectrogram.SpectrogramItem()
         self.spec_item.setVisible(False)
         box.addItem(self.spec_item, ignoreBounds=True)
+        self.freq_labels: list[tuple[float, pg.TextItem]] = []
+        for hz, text in ((100, "100 Hz"), (1000, "1 kHz"), (10_000, "10 kHz")):
+            item = pg.TextItem(text, color=theme.TEXT, anchor=(0, 0.5))
+            item.setVisible(False)
+            item.setZValue(5)
+            box.addItem(item, ignoreBounds=True)
+            self.freq_labels.append((hz, item))
         outer.addLayout(self._row(self.mixture_header, plot, MIXTURE_HEIGHT, SCROLLBAR))
 
         self.scroll = QScrollArea()
@@ -262,6 +269,7 @@ class TimelineWidget(QWidget):
         self._peak_workers.append(workers.start(peaks.build, on_progress=progress, on_done=done))
 
     def _result_changed(self) -> None:
+        self._forget_old_stem_peaks()
         for lane in self.lanes:
             self.lane_layout.removeWidget(lane.row)
             lane.row.deleteLater()
@@ -273,6 +281,11 @@ class TimelineWidget(QWidget):
         self._view_changed(*self.model.view)
         self._selection_changed()
         self._playhead_moved(self.model.playhead)
+
+    def _forget_old_stem_peaks(self, keep: int = 48) -> None:
+        """Bound the stem pyramids kept for undo/redo (oldest dropped first)."""
+        while len(self.stem_peaks) > keep:
+            self.stem_peaks.pop(next(iter(self.stem_peaks)))
 
     def _add_lane(self, track: dict, stem: Path | None) -> None:
         label = track["label"]
@@ -317,6 +330,8 @@ class TimelineWidget(QWidget):
             strip.box.setXRange(t0, t1, padding=0)
         for text in self.channel_labels:
             text.setPos(t0, text.pos().y())
+        for _hz, item in self.freq_labels:
+            item.setPos(t0, item.pos().y())
         self._sync_scrollbar()
         self._update_range_label()
         if not self._wave_timer.isActive():
@@ -421,6 +436,8 @@ class TimelineWidget(QWidget):
             wave.set_visible(not on)
         for text in self.channel_labels:
             text.setVisible(not on)
+        for _hz, item in self.freq_labels:
+            item.setVisible(False)
         self.spec_item.setVisible(on)
         if on:
             self.refresh_spectrogram()
@@ -444,6 +461,9 @@ class TimelineWidget(QWidget):
             self.mixture_header.status.setText(f"spectrogram: {error}" if error else "")
             if error is None and self.show_spectrogram:
                 self.spec_item.show_spectrogram(spec)
+                for hz, item in self.freq_labels:
+                    item.setPos(spec.t0, spectrogram.frequency_position(hz, spec.max_hz))
+                    item.setVisible(hz < spec.max_hz)
 
         workers.start(spectrogram.compute, project.recording, t0, t1, columns, on_done=done)
 

@@ -257,6 +257,7 @@ def test_spectrogram_zoom_wheel_and_no_audio(qtbot, window, recording, monkeypat
     qtbot.waitUntil(lambda: window.timeline.spec_item.image is not None, timeout=10_000)
     assert window.timeline.spec_item.image.shape[0] > 100
     assert not window.timeline.mixture_waves[0].fill.isVisible()
+    assert [item.isVisible() for _hz, item in window.timeline.freq_labels] == [True, True, True]
     screenshot(window, "spectrogram")
     window.act_spec.trigger()
     window.model.fit()
