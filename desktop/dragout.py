@@ -15,7 +15,7 @@ from PyQt6.QtCore import QMimeData, Qt, QUrl
 from PyQt6.QtGui import QColor, QDrag, QFont, QPainter, QPixmap
 from PyQt6.QtWidgets import QWidget
 
-from desktop.export import render_wav, stem_export_name
+from desktop.export import read_time_reference, render_wav, stem_export_name
 from desktop.project import Project
 
 
@@ -41,6 +41,14 @@ class DragRenderer:
             raise ValueError(f"no lane {label!r} in this result")
         dest = folder / stem_export_name(project.recording_name, label)
         if not dest.is_file():
+            if read_time_reference(src) == tref:
+                # Already a placed WAV (the engine writes BWF stems): link it, no hour-long copy.
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    os.link(src, dest)
+                    return dest
+                except OSError:
+                    pass  # another file system: render a copy
             render_wav(src, dest, time_reference=tref, description=label)
         return dest
 

@@ -40,6 +40,24 @@ def bext_chunk(time_reference: int, description: str = "", originator: str = "Sc
     return struct.pack("<4sI", b"bext", len(body)) + body
 
 
+def read_time_reference(path: str | os.PathLike) -> int | None:
+    """The bext time reference (samples) of a WAV file, or None when it has no bext chunk."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        end = os.fstat(f.fileno()).st_size
+        pos = 12
+        while pos + 8 <= end:
+            f.seek(pos)
+            cid, size = struct.unpack("<4sI", f.read(8))
+            if cid == b"bext" and size >= 346:
+                f.seek(pos + 8 + 338)
+                return struct.unpack("<Q", f.read(8))[0]
+            pos += 8 + size + (size & 1)
+    return None
+
+
 def _with_bext(src: Path, dst: Path, chunk: bytes) -> None:
     """Copy RIFF/WAVE `src` to `dst`, putting `chunk` right before the `data` chunk."""
     with open(src, "rb") as fin, open(dst, "wb") as fout:

@@ -44,7 +44,9 @@ class Session(QObject):
         self.model = TimelineModel(self)
         self.undo = QUndoStack(self)
         self.link = link
-        self.cache_dir = Path(cache_dir or tempfile.mkdtemp(prefix="scenesplit-editor-"))
+        # Dragged files must outlive the drag (DAWs often reference them in place): keep them
+        # in the user's cache, not in a temporary folder.
+        self.cache_dir = Path(cache_dir or default_cache_dir())
         self.drag = DragRenderer(self.cache_dir / "drag")
         self.job_kind: str | None = None
         self.job_id: str | None = None
@@ -280,6 +282,14 @@ class Session(QObject):
             return []
         paths = [current.stem_path(label) for label in self.model.audible_labels()]
         return [str(p) for p in paths if p is not None and p.is_file()]
+
+
+def default_cache_dir() -> Path:
+    """The editor's cache: downloaded versions and rendered drag files."""
+    from PyQt6.QtCore import QStandardPaths
+
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
+    return Path(base or tempfile.gettempdir()) / "scenesplit" / "editor"
 
 
 def _duration(path: Path) -> float:

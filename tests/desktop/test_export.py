@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from desktop.export import bext_chunk, export_stems, render_wav
+from desktop.export import bext_chunk, export_stems, read_time_reference, render_wav
 from engine.audio.bwf import read_bext
 
 
@@ -47,3 +47,10 @@ def test_export_names_every_stem_after_the_recording(tmp_path, stem):
     assert seen == [(1, 2), (2, 2)]
     assert all(read_bext(p)["time_reference"] == 7 for p in out)
     assert sf.info(str(out[0])).frames == 96_000
+
+
+def test_time_reference_reader_matches_the_engine(tmp_path, stem):
+    path, _ = stem
+    assert read_time_reference(path) is None
+    out = render_wav(path, tmp_path / "t.wav", time_reference=2**33 + 5)
+    assert read_time_reference(out) == read_bext(out)["time_reference"] == 2**33 + 5

@@ -5,6 +5,8 @@ combobox / context menu / Delete, undo and redo, mute/solo, drag-out mime data, 
 reopen, engine death and restart, keyboard zoom. Screenshots go to artifacts/screenshots/.
 """
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -373,3 +375,17 @@ def test_export_with_daw_session_places_clips(qtbot, window, recording, tmp_path
     assert "scene_Doorbell.wav" in rpp and str(recording) in rpp
     lof = (tmp_path / "daw" / "scene.lof").read_text()
     assert str((tmp_path / "daw" / "scene_Speech.wav").resolve()) in lof
+
+
+def test_dragging_a_placed_stem_links_it_instead_of_copying(qtbot, window, recording):
+    from desktop.export import render_wav
+
+    separated(qtbot, window, recording)
+    stem = window.model.project.current.stem_path("Dishes")
+    render_wav(stem, stem, time_reference=0, description="Dishes")  # as the engine writes them
+    path = window.lane_mime("Dishes").urls()[0].toLocalFile()
+    assert os.stat(path).st_ino == os.stat(stem).st_ino
+    copied = window.lane_mime("Speech").urls()[0].toLocalFile()  # no bext: rendered
+    assert (
+        os.stat(copied).st_ino != os.stat(window.model.project.current.stem_path("Speech")).st_ino
+    )
