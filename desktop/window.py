@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PyQt6.QtCore import QMimeData, Qt
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import (
     QColorDialog,
     QFileDialog,
@@ -15,12 +16,12 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop import dragout
+from desktop.actions import build_menus, build_toolbar, make_action
 from desktop.playback import Player
 from desktop.project import PROJECT_SUFFIX
 from desktop.session import Session
@@ -82,20 +83,8 @@ class MainWindow(QMainWindow):
         col.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-    def _action(self, text: str, slot, shortcut=None, checkable=False, tip="") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            keys = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        action.setToolTip(tip or text)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
     def _build_actions(self) -> None:
-        a = self._action
+        a = partial(make_action, self)
         self.act_open = a("Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.act_save = a("Save", self.save, QKeySequence.StandardKey.Save)
         self.act_save_as = a("Save As…", self.save_as, "Ctrl+Shift+S")
@@ -136,55 +125,8 @@ class MainWindow(QMainWindow):
         self.act_restart = a("Restart engine", self.restart_engine)
         self.act_engine = a("Engine settings…", self.engine_dialog)
 
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        for act in (
-            self.act_open,
-            self.act_save,
-            self.act_save_as,
-            self.act_export,
-            self.act_export_session,
-        ):
-            file_menu.addAction(act)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        edit = bar.addMenu("&Edit")
-        for act in (self.act_undo, self.act_redo, self.act_delete):
-            edit.addAction(act)
-        edit.addAction("Add class / extract over selection…", self._range_menu)
-        view = bar.addMenu("&View")
-        for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_spec):
-            view.addAction(act)
-        transport = bar.addMenu("&Transport")
-        transport.addAction(self.act_play)
-        transport.addAction(self.act_stems)
-        engine = bar.addMenu("E&ngine")
-        for act in (self.act_separate, self.act_cancel, self.act_restart, self.act_engine):
-            engine.addAction(act)
-
-        tools = QToolBar("Main")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for act in (self.act_open, self.act_save, self.act_export):
-            tools.addAction(act)
-        tools.addSeparator()
-        tools.addAction(self.act_separate)
-        tools.addAction(self.act_cancel)
-        tools.addSeparator()
-        tools.addAction(self.act_play)
-        tools.addAction(self.act_stems)
-        self.time_label = QLabel("0:00.0")
-        self.time_label.setMinimumWidth(110)
-        self.time_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.time_label.setStyleSheet("font-family: monospace; font-size: 12pt; color: #e8eaee;")
-        tools.addWidget(self.time_label)
-        tools.addSeparator()
-        for act in (self.act_undo, self.act_redo):
-            tools.addAction(act)
-        tools.addSeparator()
-        for act in (self.act_zoom_out, self.act_zoom_in, self.act_fit, self.act_spec):
-            tools.addAction(act)
-        self.addToolBar(tools)
+        build_menus(self)
+        self.time_label = build_toolbar(self)
 
     def _build_status(self) -> None:
         self.status = StatusPanel(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import soundfile as sf
-from PyQt6.QtCore import QPoint, Qt, pyqtSignal
-from PyQt6.QtGui import QColor
+from PyQt6.QtCore import QPoint, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QPen
 from PyQt6.QtWidgets import (
     QApplication,
     QComboBox,
     QFrame,
+    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QToolButton,
@@ -18,13 +19,43 @@ from PyQt6.QtWidgets import (
 )
 
 from desktop import theme
-from desktop.timeline.items import LaneViewBox
+from desktop.timeline.items import ClipItem, LaneViewBox, Waveform, format_time
 from engine.constants import CLASSES
 
 HEADER_WIDTH = 210
 CHANGE_CLASS = "Change class…"
 LANE_HEIGHT = 74
 MIXTURE_HEIGHT = 168
+
+
+SCROLLBAR = 12
+"""Width of the lanes' vertical scroll bar (the rows above leave the same margin)."""
+
+
+class Strip:
+    """One plot strip's shared decorations: selection shade and playhead line."""
+
+    def __init__(self, plot: pg.PlotWidget, box):
+        self.plot, self.box = plot, box
+        self.shade = QGraphicsRectItem(QRectF(0, 0, 0, 1))
+        self.shade.setBrush(QBrush(QColor(*theme.SELECTION)))
+        self.shade.setPen(QPen(Qt.PenStyle.NoPen))
+        self.shade.setZValue(20)
+        self.shade.setVisible(False)
+        box.addItem(self.shade, ignoreBounds=True)
+        self.playhead = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.PLAYHEAD, width=1.5))
+        self.playhead.setZValue(30)
+        box.addItem(self.playhead, ignoreBounds=True)
+
+
+class Lane:
+    """A class lane: header, strip, stem envelope and clip items."""
+
+    def __init__(self, track: dict, header: LaneHeader, strip: Strip, row: QWidget, colour: str):
+        self.track, self.header, self.strip, self.row = track, header, strip, row
+        self.wave = Waveform(strip.box, QColor(colour).lighter(135).name(), 0.42, 0.32)
+        self.wave.fill.setOpacity(0.45)
+        self.clips: list[ClipItem] = []
 
 
 def make_strip(lane: str | None, height: int) -> tuple[pg.PlotWidget, LaneViewBox]:
@@ -222,5 +253,5 @@ def describe_file(path: str) -> str:
         1: "mono, used as W",
         2: "stereo, as mid/side",
     }.get(info.channels, "pick channels")
-    m, s = divmod(info.duration, 60)
-    return f"{info.channels} ch · {layout}\n{info.samplerate / 1000:g} kHz · {int(m)}:{s:04.1f}"
+    length = format_time(info.duration, 10)
+    return f"{info.channels} ch · {layout}\n{info.samplerate / 1000:g} kHz · {length}"

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QPen
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QFrame,
-    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -31,8 +30,11 @@ from desktop.timeline.lanes import (
     HEADER_WIDTH,
     LANE_HEIGHT,
     MIXTURE_HEIGHT,
+    SCROLLBAR,
+    Lane,
     LaneHeader,
     MixtureHeader,
+    Strip,
     describe_file,
     lane_colour,
     make_strip,
@@ -41,35 +43,6 @@ from desktop.timeline.model import TimelineModel
 from desktop.timeline.peaks import PeakPyramid
 from engine.constants import FOA_CHANNEL_NAMES
 from engine.errors import Cancelled
-
-SCROLLBAR = 12
-"""Width of the lanes' vertical scroll bar (the rows above leave the same margin)."""
-
-
-class _Strip:
-    """One plot strip's shared decorations: selection shade and playhead line."""
-
-    def __init__(self, plot: pg.PlotWidget, box):
-        self.plot, self.box = plot, box
-        self.shade = QGraphicsRectItem(QRectF(0, 0, 0, 1))
-        self.shade.setBrush(QBrush(QColor(*theme.SELECTION)))
-        self.shade.setPen(QPen(Qt.PenStyle.NoPen))
-        self.shade.setZValue(20)
-        self.shade.setVisible(False)
-        box.addItem(self.shade, ignoreBounds=True)
-        self.playhead = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.PLAYHEAD, width=1.5))
-        self.playhead.setZValue(30)
-        box.addItem(self.playhead, ignoreBounds=True)
-
-
-class _Lane:
-    """A class lane: header, strip, stem envelope and clip items."""
-
-    def __init__(self, track: dict, header: LaneHeader, strip: _Strip, row: QWidget, colour: str):
-        self.track, self.header, self.strip, self.row = track, header, strip, row
-        self.wave = Waveform(strip.box, QColor(colour).lighter(135).name(), 0.42, 0.32)
-        self.wave.fill.setOpacity(0.45)
-        self.clips: list[ClipItem] = []
 
 
 class TimelineWidget(QWidget):
@@ -91,7 +64,7 @@ class TimelineWidget(QWidget):
         self.model = model
         self.mixture_peaks: PeakPyramid | None = None
         self.stem_peaks: dict[str, PeakPyramid] = {}
-        self.lanes: list[_Lane] = []
+        self.lanes: list[Lane] = []
         self.w_only = False
         self.show_spectrogram = False
         self._drawn_once = False
@@ -131,7 +104,7 @@ class TimelineWidget(QWidget):
         self.ruler_plot.setFixedHeight(30)
         self.ruler_plot.setMenuEnabled(False)
         self.ruler_plot.setFrameShape(QFrame.Shape.NoFrame)
-        self.ruler = _Strip(self.ruler_plot, self.ruler_plot.getViewBox())
+        self.ruler = Strip(self.ruler_plot, self.ruler_plot.getViewBox())
         self.ruler.playhead.setPen(pg.mkPen(theme.PLAYHEAD, width=2))
         self._wire_box(self.ruler.box, lane=None)
         corner = QFrame(objectName="LaneHeader")
@@ -143,7 +116,7 @@ class TimelineWidget(QWidget):
         self.mixture_header.channelModeChanged.connect(self._set_w_only)
         self.mixture_header.spectrogramToggled.connect(self.set_spectrogram)
         plot, box = make_strip(None, MIXTURE_HEIGHT)
-        self.mixture = _Strip(plot, box)
+        self.mixture = Strip(plot, box)
         self._wire_box(box, lane=None)
         self.mixture_waves: list[Waveform] = []
         self.channel_labels: list[pg.TextItem] = []
@@ -194,7 +167,7 @@ class TimelineWidget(QWidget):
         row.addWidget(plot, 1)
         return row
 
-    def _strips(self) -> list[_Strip]:
+    def _strips(self) -> list[Strip]:
         return [self.ruler, self.mixture] + [lane.strip for lane in self.lanes]
 
     def _wire_box(self, box, lane: str | None) -> None:
@@ -300,11 +273,11 @@ class TimelineWidget(QWidget):
         plot, box = make_strip(label, LANE_HEIGHT)
         plot.setBackground(theme.LANE if len(self.lanes) % 2 == 0 else theme.LANE_ALT)
         plot.viewport().installEventFilter(self)
-        strip = _Strip(plot, box)
+        strip = Strip(plot, box)
         self._wire_box(box, lane=label)
         row = QWidget()
         row.setLayout(self._row(header, plot, LANE_HEIGHT))
-        lane = _Lane(track, header, strip, row, colour)
+        lane = Lane(track, header, strip, row, colour)
         for clip in track.get("clips", []):
             item = ClipItem(clip, colour)
             item.on_click = self._clip_clicked

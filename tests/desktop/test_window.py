@@ -38,7 +38,7 @@ def test_open_draws_mixture_and_describes_the_file(qtbot, window, recording):
     assert window.stack.currentIndex() == 1
     assert len(window.timeline.mixture_waves) == 4
     assert all(w.points > 100 for w in window.timeline.mixture_waves)
-    assert "FOA" in window.timeline.mixture_header.detail.text()
+    assert window.timeline.mixture_header.detail.text() == "4 ch · FOA (W Y Z X)\n32 kHz · 0:10.0"
     assert "fake-bundle" in window.engine_label.text() and "idle" in window.engine_label.text()
     assert not window.act_export.isEnabled()
     window.timeline.mixture_header.channels.setCurrentIndex(1)  # W only
