@@ -109,6 +109,7 @@ class LaneHeader(QFrame):
     soloToggled = pyqtSignal(str, bool)
     colourClicked = pyqtSignal(str)
     dragRequested = pyqtSignal(str)
+    menuRequested = pyqtSignal(str, QPoint)
 
     def __init__(self, track: dict, colour: str, mute: bool, solo: bool):
         super().__init__()
@@ -167,6 +168,9 @@ class LaneHeader(QFrame):
         b.setToolTip(tip)
         b.setFixedSize(20, 18)
         return b
+
+    def contextMenuEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        self.menuRequested.emit(self.label, ev.globalPos())
 
     def _chosen(self, index: int) -> None:
         self.combo.setCurrentIndex(0)

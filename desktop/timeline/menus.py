@@ -53,3 +53,30 @@ def range_menu(timeline) -> QMenu:
         )
     menu.addAction("Clear selection", lambda: timeline.model.set_selection(None))
     return menu
+
+
+def lane_menu(timeline, label: str) -> QMenu:
+    """Context menu of a lane header: change its class, mute/solo, colour, drag hint."""
+    menu = QMenu(timeline)
+    classes = menu.addMenu("Change class to")
+    for name in CLASSES:
+        action = classes.addAction(name)
+        action.setCheckable(True)
+        action.setChecked(name == label)
+        action.triggered.connect(
+            lambda _=False, lb=name: (
+                timeline.changeTrackClass.emit(label, lb) if lb != label else None
+            )
+        )
+    state = timeline.model.lane_state(label)
+    for text, key, value in (("Mute", "mute", state.mute), ("Solo", "solo", state.solo)):
+        action = menu.addAction(text)
+        action.setCheckable(True)
+        action.setChecked(value)
+        action.triggered.connect(
+            lambda on, k=key: timeline.laneStateRequested.emit(label, {k: bool(on)})
+        )
+    menu.addAction("Colour…", lambda: timeline.colourRequested.emit(label))
+    hint = menu.addAction("Drag the lane name out to take the stem")
+    hint.setEnabled(False)
+    return menu

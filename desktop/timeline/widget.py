@@ -270,6 +270,7 @@ class TimelineWidget(QWidget):
         header.soloToggled.connect(lambda lb, on: self.laneStateRequested.emit(lb, {"solo": on}))
         header.colourClicked.connect(self.colourRequested)
         header.dragRequested.connect(self.dragLaneRequested)
+        header.menuRequested.connect(lambda lb, pos: self.lane_menu(lb).exec(pos))
         plot, box = make_strip(label, LANE_HEIGHT)
         plot.setBackground(theme.LANE if len(self.lanes) % 2 == 0 else theme.LANE_ALT)
         plot.viewport().installEventFilter(self)
@@ -489,6 +490,10 @@ class TimelineWidget(QWidget):
     def clip_menu(self, clip_id: str) -> QMenu:
         """Context menu of a clip: change class, remove, select its range."""
         return menus.clip_menu(self, clip_id)
+
+    def lane_menu(self, label: str) -> QMenu:
+        """Context menu of a lane header."""
+        return menus.lane_menu(self, label)
 
     def range_menu(self) -> QMenu:
         """Context menu of the selected time range: add a class, extract more like it."""

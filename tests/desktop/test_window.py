@@ -389,3 +389,20 @@ def test_dragging_a_placed_stem_links_it_instead_of_copying(qtbot, window, recor
     assert (
         os.stat(copied).st_ino != os.stat(window.model.project.current.stem_path("Speech")).st_ino
     )
+
+
+def test_lane_header_menu_changes_class_and_mutes(qtbot, window, recording, fake_engine):
+    separated(qtbot, window, recording)
+    menu = window.timeline.lane_menu("Speech")
+    mute = next(a for a in menu.actions() if a.text() == "Mute")
+    mute.trigger()
+    assert window.model.lane_state("Speech").mute
+    change = menu.actions()[0].menu()
+    next(a for a in change.actions() if a.text() == "Typing").trigger()
+    wait_job(qtbot, window)
+    assert fake_engine.client.calls[-1][2] == {
+        "kind": "change_track",
+        "track": "Speech",
+        "label": "Typing",
+    }
+    assert labels(window) == ["Dishes", "Doorbell", "Typing"]
