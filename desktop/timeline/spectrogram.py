@@ -18,6 +18,8 @@ FRAMES_PER_COLUMN = 3
 FLOOR_DB = -100.0
 ROWS = 256
 MIN_HZ = 40.0
+CONTIGUOUS_MAX = 4 * 1024 * 1024
+"""Views up to this many frames are read in one go; longer ones seek to each column."""
 
 
 @dataclass
@@ -45,7 +47,7 @@ def compute(
         f0, f1 = int(t0 * rate), min(frames, int(math.ceil(t1 * rate)))
         step = (f1 - f0) / columns
         power = np.zeros((columns, n_fft // 2 + 1), np.float32)
-        contiguous = step * columns <= 4 * 1024 * 1024
+        contiguous = step * columns <= CONTIGUOUS_MAX
         if contiguous:
             # Short views: read the stretch once (plus one FFT of margin), slice frames from it.
             lo = max(0, f0 - n_fft // 2)
