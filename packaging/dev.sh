@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up (once) and use a Scenesplit development environment in ./.venv.
 #   bash packaging/dev.sh demo   separate the bundled example recording with the bundled models
+#                                (extra arguments go to `scenesplit separate`, e.g. --tse-rounds 1)
 #   bash packaging/dev.sh test   run the test suite
 #   bash packaging/dev.sh setup  only create/refresh the environment
 # Needs only Python >= 3.11. Installs the CPU build torch==2.13.0 where it is available locally
@@ -48,9 +49,12 @@ setup
 case "$cmd" in
   setup) ;;
   demo)
-    "$VENV/bin/scenesplit" info
+    # The main job on the bundled default: the example recording through the shipped bundle.
     example=$("$VENV/bin/python" -c 'from engine.paths import example_recording as e; print(e())')
-    if [ -f "$example" ]; then "$VENV/bin/scenesplit" probe "$example"; fi ;;
+    "$VENV/bin/scenesplit" info
+    "$VENV/bin/scenesplit" probe "$example"
+    "$VENV/bin/scenesplit" separate "$example" -o artifacts/demo "$@"
+    echo "stems and manifest.json in artifacts/demo" ;;
   test)
     QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest "$@" ;;
   *) echo "usage: bash packaging/dev.sh {demo|test|setup} [args]" >&2; exit 2 ;;

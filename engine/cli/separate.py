@@ -19,11 +19,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hop", type=float, default=7.5, help="window hop in seconds")
     p.add_argument("--batch", type=int, default=2, help="windows per forward pass")
     p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="run on an engine server (scenesplit serve) instead of loading models here",
+    )
+    p.add_argument("--token-file", help="the server's token file (with --server)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Separate the recording and print a summary of the tracks."""
+    if args.server:
+        return run_on_server(args)
     from engine import paths
     from engine.audio import audio_info, parse_channel_selection
     from engine.cli.console import ConsoleProgress
@@ -57,28 +65,78 @@ def run(args: argparse.Namespace) -> int:
         channels=channels,
         progress=ConsoleProgress(),
     )
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "out": args.out,
-                    "tracks": [
-                        {
-                            "label": t.label,
-                            "file": t.file,
-                            "confidence": t.confidence,
-                            "clips": len(t.clips),
-                        }
-                        for t in manifest.tracks
-                    ],
-                },
-                indent=2,
-            )
-        )
-        return 0
-    print(f"{len(manifest.tracks)} tracks -> {args.out}")
-    for t in manifest.tracks:
-        spans = ", ".join(f"{c.start_s:.1f}-{c.end_s:.1f}s" for c in t.clips[:4])
-        more = f" (+{len(t.clips) - 4})" if len(t.clips) > 4 else ""
-        print(f"  {t.label:<18} p={t.confidence:.2f}  {t.file}  [{spans}{more}]")
+    print_summary(args.out, manifest.to_dict()["tracks"], args.json)
+    return 0
+
+
+def print_summary(out: str, tracks: list[dict], as_json: bool) -> None:
+    """The tracks written to `out`, as text or JSON."""
+    if as_json:
+        summary = [
+            {k: t[k] for k in ("label", "file", "confidence")} | {"clips": len(t["clips"])}
+            for t in tracks
+        ]
+        print(json.dumps({"out": out, "tracks": summary}, indent=2))
+        return
+    print(f"{len(tracks)} tracks -> {out}")
+    for t in tracks:
+        clips = t["clips"]
+        spans = ", ".join(f"{c['start_s']:.1f}-{c['end_s']:.1f}s" for c in clips[:4])
+        more = f" (+{len(clips) - 4})" if len(clips) > 4 else ""
+        print(f"  {t['label']:<18} p={t['confidence']:.2f}  {t['file']}  [{spans}{more}]")
+
+
+def run_on_server(args: argparse.Namespace) -> int:
+    """Submit to an engine server, follow its progress, download stems + manifest into --out."""
+    import sys
+    from pathlib import Path
+
+    from engine.cli.console import ConsoleProgress
+    from engine.client import EngineClient
+    from engine.errors import ScenesplitError
+    from engine.progress import Progress
+
+    if not args.token_file:
+        raise ScenesplitError("--server needs --token-file (the token file the server wrote)")
+    if not Path(args.input).is_file():
+        raise ScenesplitError(f"{args.input}: file not found")
+    options = {
+        "tse_rounds": args.tse_rounds,
+        "channels": args.channels,
+        "window_s": args.window,
+        "hop_s": args.hop,
+        "batch_windows": args.batch,
+    }
+    console = ConsoleProgress()
+    with EngineClient.from_token_file(args.server, args.token_file) as client:
+        job = client.submit(args.input, **options)
+        queued_note = False
+
+        def show(j: dict) -> None:
+            nonlocal queued_note
+            p = j["progress"]
+            if j["state"] == "queued" and not queued_note:
+                print(f"queued on {args.server} (position {j['queue_position']})", file=sys.stderr)
+                queued_note = True
+            elif j["state"] == "running" and p["total"] > 0:
+                console(Progress(p["stage"], p["done"], p["total"], p["message"], p["elapsed_s"]))
+
+        try:
+            final = client.wait(job["id"], on_update=show)
+        except KeyboardInterrupt:
+            client.cancel(job["id"])
+            raise
+        if final["state"] != "done":
+            reason = final.get("error") or final["state"]
+            raise ScenesplitError(f"job {job['id']} {final['state']} on the server: {reason}")
+        version = max(final["versions"])
+        manifest = client.manifest(job["id"], version)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for track in manifest["tracks"]:
+            client.download_stem(job["id"], version, track["file"], out / track["file"])
+        tmp = out / ".manifest.json.part"
+        tmp.write_text(json.dumps(manifest, indent=1))
+        tmp.replace(out / "manifest.json")
+    print_summary(args.out, manifest["tracks"], args.json)
     return 0

@@ -1,0 +1,153 @@
+"""Starting the engine server: load the bundle once, bind, print the READY line, serve, stop cleanly.
+
+The READY line is the only thing written to stdout, so a parent process (LocalEngine, the
+editor) can read it; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from engine.errors import ScenesplitError
+
+READY_PREFIX = "SCENESPLIT_ENGINE_READY"
+SHUTDOWN_GRACE_S = 5.0
+"""How long open connections (event streams) get to finish when the server stops."""
+
+
+@dataclass
+class ServeConfig:
+    """`scenesplit serve` options."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    token_file: str | None = None
+    workdir: str | None = None
+    device: str = "auto"
+    bundle: str | None = None
+    allow_roots: list[str] = field(default_factory=list)
+    max_upload_mb: float = 2048.0
+    threads: int | None = None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on host:port (port 0: a free port chosen by the OS)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when proto says TCP;
+    # without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ScenesplitError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def server_url(sock: socket.socket) -> str:
+    """The http URL of a bound socket."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, announcing readiness and stopping the worker before connections close
+    (so event streams can still deliver the jobs' final states)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready, on_stop):
+        super().__init__(config)
+        self._on_ready = on_ready
+        self._on_stop = on_stop
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and not self.should_exit:
+            self._on_ready()
+
+    async def shutdown(self, sockets=None) -> None:
+        await asyncio.to_thread(self._on_stop)
+        await super().shutdown(sockets=sockets)
+
+
+def serve(cfg: ServeConfig) -> int:
+    """Run the engine server until SIGINT/SIGTERM; returns the exit code."""
+    from engine import paths
+    from engine.pipeline.separator import Separator
+    from engine.server.app import create_app
+    from engine.server.runner import PipelineRunner
+    from engine.server.security import PathPolicy, load_or_create_token
+    from engine.server.service import EngineService, ServiceInfo
+
+    workdir = Path(cfg.workdir).expanduser() if cfg.workdir else paths.cache_dir() / "engine"
+    workdir = workdir.absolute()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if cfg.max_upload_mb <= 0:
+        raise ScenesplitError(f"--max-upload-mb must be > 0, got {cfg.max_upload_mb}")
+    if cfg.threads is not None and cfg.threads < 1:
+        raise ScenesplitError(f"--threads must be >= 1, got {cfg.threads}")
+    for root in cfg.allow_roots:
+        if not Path(root).expanduser().is_dir():
+            raise ScenesplitError(f"--allow-root {root}: not a folder")
+    token, token_path = load_or_create_token(cfg.token_file, workdir)
+    sock = bind_socket(cfg.host, cfg.port)
+    if not is_loopback(cfg.host):
+        print(
+            f"scenesplit serve: warning: listening on {cfg.host}, reachable from other "
+            "machines; anyone with the token can use this engine",
+            file=sys.stderr,
+        )
+    separator = Separator.from_path(cfg.bundle or paths.default_bundle_dir(), cfg.device)
+    service = EngineService(
+        workdir,
+        PipelineRunner(separator, cfg.threads),
+        ServiceInfo(str(separator.device), separator.bundle.describe()),
+        PathPolicy(cfg.allow_roots),
+        max_upload_bytes=int(cfg.max_upload_mb * 2**20),
+    )
+    app = create_app(service, token)
+    url = server_url(sock)
+
+    def ready() -> None:
+        info = {
+            "url": url,
+            "token_file": str(token_path),
+            "pid": os.getpid(),
+            "workdir": str(workdir),
+        }
+        print(f"{READY_PREFIX} {json.dumps(info)}", flush=True)
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        lifespan="off",
+    )
+    server = _Server(config, ready, service.stop)
+    service.start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        service.stop()
+        sock.close()
+    return 0

@@ -1,0 +1,126 @@
+"""The single model worker: one thread that runs queued jobs one at a time.
+
+Results are written to a hidden temp folder and renamed to `v<N>` only when complete, so a
+cancelled, failed or killed job leaves nothing that looks like a result.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Protocol
+
+from engine.errors import Cancelled, ScenesplitError
+from engine.progress import CancelToken, ProgressCallback
+from engine.server.jobs import TMP_PREFIX, Job, JobStore, version_dirs
+
+
+class JobRunner(Protocol):
+    """What the worker runs: the model pipeline in the server, a small function in tests."""
+
+    def separate(
+        self, job: Job, out_dir: Path, progress: ProgressCallback, cancel: CancelToken
+    ) -> None:
+        """Separate `job.input_path` into stems + manifest.json in `out_dir`."""
+
+    def refine(
+        self,
+        job: Job,
+        base_dir: Path,
+        out_dir: Path,
+        version: int,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> None:
+        """Apply `job.operation` to the result in `base_dir`, writing version `version` to `out_dir`."""
+
+
+class Worker:
+    """Runs the store's queued jobs with `runner`, one at a time, in a background thread."""
+
+    def __init__(self, store: JobStore, runner: JobRunner):
+        self.store = store
+        self.runner = runner
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread = threading.Thread(target=self._loop, name="scenesplit-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Close the store (cancels the running job, interrupts queued ones) and wait for the
+        thread; returns whether it ended in time."""
+        self.store.close()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self.store.closing:
+            item = self.store.take_next(timeout=1.0)
+            if item is not None:
+                self.run_job(*item)
+
+    def run_job(self, job: Job, cancel: CancelToken) -> None:
+        """Run one job that the store has marked running, and record how it ended.
+
+        Leftovers are removed before the final state is recorded, so whoever sees a job
+        "cancelled" or "failed" finds no partial files.
+        """
+        tmp: Path | None = None
+        version: int | None = None
+        error: str | None = None
+        try:
+            if job.kind == "separate":
+                job_dir = self.store.job_dir(job.id)
+                version = 1
+                tmp = job_dir / f"{TMP_PREFIX}{job.id}"
+                _fresh(tmp)
+                self.runner.separate(job, tmp, self._progress(job.id), cancel)
+            else:
+                job_dir = self.store.job_dir(job.parent)
+                versions = version_dirs(job_dir)
+                base = versions.get(job.base_version)
+                if base is None:
+                    raise ScenesplitError(f"version {job.base_version} of job {job.parent} is gone")
+                version = max(versions) + 1
+                tmp = job_dir / f"{TMP_PREFIX}{job.id}"
+                _fresh(tmp)
+                self.runner.refine(job, base, tmp, version, self._progress(job.id), cancel)
+            cancel.check()  # a cancel that came after the last checkpoint still wins
+            os.rename(tmp, job_dir / f"v{version}")
+            tmp = None
+            state = "done"
+        except Cancelled:
+            state = "interrupted" if self.store.closing else "cancelled"
+            if state == "interrupted":
+                error = "the engine was shut down while this job ran"
+        except ScenesplitError as exc:
+            state, error = "failed", _shown(job, str(exc))
+        except Exception as exc:  # a bug or an environment failure: keep serving other jobs
+            traceback.print_exc(file=sys.stderr)
+            state, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.store.finish(job.id, state, error, version if state == "done" else None)
+
+    def _progress(self, job_id: str) -> ProgressCallback:
+        return lambda p: self.store.set_progress(job_id, p)
+
+
+def _shown(job: Job, message: str) -> str:
+    """An error message as the user should see it: an upload by its name, not the server path."""
+    if job.input_path and job.recording and job.recording.get("path") is None:
+        return message.replace(job.input_path, Path(job.input_path).name)
+    return message
+
+
+def _fresh(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
