@@ -40,6 +40,8 @@ class EngineSettings:
     workdir: str | None = None
     bundle: str | None = None
     device: str = "auto"
+    threads: int | None = None
+    """Model threads of a local engine (None: the engine's default)."""
     allow_roots: list[str] = field(default_factory=lambda: [os.path.abspath(os.sep)])
     """Folders a local engine may read directly (the user's own machine: everything)."""
 
@@ -105,6 +107,7 @@ def make_engine(settings: EngineSettings):
         bundle=settings.bundle,
         device=settings.device,
         allow_roots=settings.allow_roots,
+        threads=settings.threads,
     )
 
 

@@ -48,6 +48,7 @@ def open_with_engine(qtbot, tmp_path, bundle, seconds: float):
         workdir=str(tmp_path / "engine"),
         bundle=str(bundle),
         device="cpu",
+        threads=1,  # one model thread is much faster on a shared CPU
         allow_roots=[str(tmp_path)],
     )
     theme.apply(QApplication.instance())
@@ -134,7 +135,6 @@ def test_separate_relabel_undo_drag_and_reopen(qtbot, tmp_path, tiny_bundle):
         settle(qtbot, window)
 
 
-@pytest.mark.slow
 def test_full_walk_with_remove_export_and_engine_restart(qtbot, tmp_path, tiny_bundle):
     """Every workflow on a two-window recording, ending with the engine killed and restarted."""
     from desktop.app import AppOptions, create_window
