@@ -225,17 +225,24 @@ class Session(QObject):
         self.refine({"kind": "remove_clip", "clip_id": clip_id})
 
     def add_class(
-        self, label: str, start_s: float, end_s: float, enrollment: list[float] | None = None
+        self,
+        label: str,
+        start_s: float,
+        end_s: float,
+        enrollment: list[float] | str | None = None,
     ) -> None:
-        """Extract `label` over a range, optionally like an enrollment region."""
+        """Extract `label` over a range, optionally like an enrollment region [a, b] or file."""
+        is_file = isinstance(enrollment, str | os.PathLike)
+        if is_file and not Path(enrollment).is_file():
+            raise ScenesplitError(f"{enrollment}: no such enrollment file")
         self.refine(
             {
                 "kind": "add_class",
                 "label": label,
                 "start_s": float(start_s),
                 "end_s": float(end_s),
-                "enrollment_region": list(enrollment) if enrollment else None,
-                "enrollment_file": None,
+                "enrollment_region": list(enrollment) if enrollment and not is_file else None,
+                "enrollment_file": str(Path(enrollment).resolve()) if is_file else None,
             }
         )
 

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         t.changeTrackClass.connect(lambda tr, lb: self._guard(s.change_track_class, tr, lb))
         t.removeClipRequested.connect(lambda c: self._guard(s.remove_clip, c))
         t.addClassRequested.connect(lambda lb, a, b, en: self._guard(s.add_class, lb, a, b, en))
+        t.enrollFileRequested.connect(self.enroll_from_file)
         t.laneStateRequested.connect(self._lane_state_requested)
         t.colourRequested.connect(self.choose_colour)
         t.dragLaneRequested.connect(self.drag_lane)
@@ -417,6 +418,17 @@ class MainWindow(QMainWindow):
         colour = QColorDialog.getColor(QColor(lane_colour(state.colour, label)), self, label)
         if colour.isValid():
             self.session.set_lane_state(label, colour=colour.name())
+
+    def enroll_from_file(self, label: str, start_s: float, end_s: float) -> None:
+        """Extract `label` over a range, guided by an example file the user picks."""
+        path = self.ask_enrollment_file(label)
+        if path:
+            self._guard(self.session.add_class, label, start_s, end_s, path)
+
+    def ask_enrollment_file(self, label: str) -> str | None:
+        """Ask for an example recording of `label`."""
+        path, _ = QFileDialog.getOpenFileName(self, f"An example of {label}", "", AUDIO_FILTER)
+        return path or None
 
     def delete_selected(self) -> None:
         """Remove the selected clip (re-extracts without it)."""

@@ -33,25 +33,31 @@ def clip_menu(timeline, clip_id: str) -> QMenu:
 
 
 def range_menu(timeline) -> QMenu:
-    """Context menu of the selected time range: add a class, extract more like it."""
+    """Context menu of the selected time range: add a class, extract more like it or a file."""
     menu = QMenu(timeline)
     sel = timeline.model.selection
-    if sel is None or timeline.model.project is None or timeline.model.project.job_id is None:
+    if timeline.model.project is None or timeline.model.project.job_id is None:
         hint = menu.addAction("Separate, then drag on the ruler to select a range")
         hint.setEnabled(False)
         return menu
-    a, b = sel
-    add = menu.addMenu(f"Add class over {a:.1f}-{b:.1f} s")
-    like = menu.addMenu("Extract more like this region as")
+    a, b = sel if sel is not None else (0.0, timeline.model.duration_s)
+    if sel is not None:
+        add = menu.addMenu(f"Add class over {a:.1f}-{b:.1f} s")
+        like = menu.addMenu("Extract more like this region as")
+        for label in CLASSES:
+            add.addAction(label, lambda lb=label: timeline.addClassRequested.emit(lb, a, b, None))
+            like.addAction(
+                label,
+                lambda lb=label: timeline.addClassRequested.emit(
+                    lb, 0.0, timeline.model.duration_s, [a, b]
+                ),
+            )
+    where = f"over {a:.1f}-{b:.1f} s" if sel is not None else "over the whole recording"
+    from_file = menu.addMenu(f"Extract more like a file {where} as")
     for label in CLASSES:
-        add.addAction(label, lambda lb=label: timeline.addClassRequested.emit(lb, a, b, None))
-        like.addAction(
-            label,
-            lambda lb=label: timeline.addClassRequested.emit(
-                lb, 0.0, timeline.model.duration_s, [a, b]
-            ),
-        )
-    menu.addAction("Clear selection", lambda: timeline.model.set_selection(None))
+        from_file.addAction(label, lambda lb=label: timeline.enrollFileRequested.emit(lb, a, b))
+    if sel is not None:
+        menu.addAction("Clear selection", lambda: timeline.model.set_selection(None))
     return menu
 
 

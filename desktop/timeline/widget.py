@@ -52,6 +52,7 @@ class TimelineWidget(QWidget):
     changeTrackClass = pyqtSignal(str, str)
     removeClipRequested = pyqtSignal(str)
     addClassRequested = pyqtSignal(str, float, float, object)
+    enrollFileRequested = pyqtSignal(str, float, float)
     laneStateRequested = pyqtSignal(str, dict)
     colourRequested = pyqtSignal(str)
     dragLaneRequested = pyqtSignal(str)

@@ -191,6 +191,16 @@ def test_full_walk_with_remove_export_and_engine_restart(qtbot, tmp_path, tiny_b
         assert abs(frames - (clip["end_s"] - clip["start_s"]) * 32_000) <= 1
         assert read_bext(clip_path)["time_reference"] == round(clip["start_s"] * 32_000)
 
+        # Extract more like a short example file, over the whole recording.
+        example = tmp_path / "example.wav"
+        write_foa(example, seconds=3.0, seed=3)
+        window.session.add_class("Cough", 0.0, 12.0, str(example))
+        wait_job(qtbot, window, timeout=300_000)
+        assert window.last_error is None, window.last_error
+        last = project.current.manifest["history"][-1]
+        assert last["kind"] == "add_class" and last["enrollment_file"] == str(example)
+        window.act_undo.trigger()
+
         # Export all stems, named after the recording.
         window.session.export_all(tmp_path / "export")
         wait_job(qtbot, window)

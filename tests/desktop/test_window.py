@@ -406,3 +406,24 @@ def test_lane_header_menu_changes_class_and_mutes(qtbot, window, recording, fake
         "label": "Typing",
     }
     assert labels(window) == ["Dishes", "Doorbell", "Typing"]
+
+
+def test_extract_more_like_a_file(qtbot, window, recording, fake_engine, tmp_path):
+    separated(qtbot, window, recording)
+    example = tmp_path / "cough.wav"
+    sf.write(str(example), np.zeros(3200, np.float32), 32_000)
+    window.ask_enrollment_file = lambda label: None  # cancelled: nothing sent
+    menu = window.timeline.range_menu()  # no selection: the whole recording
+    [from_file] = [a.menu() for a in menu.actions() if a.menu()]
+    assert "whole recording" in menu.actions()[0].text()
+    next(a for a in from_file.actions() if a.text() == "Cough").trigger()
+    assert not window.session.busy
+    window.ask_enrollment_file = lambda label: str(example)
+    next(a for a in from_file.actions() if a.text() == "Cough").trigger()
+    wait_job(qtbot, window)
+    op = fake_engine.client.calls[-1][2]
+    assert op["enrollment_file"] == str(example.resolve()) and op["enrollment_region"] is None
+    assert (op["start_s"], op["end_s"]) == (0.0, 10.0) and "Cough" in labels(window)
+    window.ask_enrollment_file = lambda label: str(tmp_path / "gone.wav")
+    next(a for a in from_file.actions() if a.text() == "Cough").trigger()
+    assert "no such enrollment file" in window.last_error
