@@ -24,7 +24,11 @@ class AppOptions:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The editor's command-line options (shared by `scenesplit app` and `python -m desktop.app`)."""
+    """The editor's options for `python -m desktop.app` / `scenesplit-app`.
+
+    `scenesplit app` declares the same ones in engine/cli/app.py, so that registering the
+    command does not import Qt.
+    """
     parser.add_argument("file", nargs="?", help="recording or .scenesplit project to open")
     parser.add_argument("--engine-url", help="use a running engine (scenesplit serve) at this URL")
     parser.add_argument("--token-file", help="token file of that engine")
