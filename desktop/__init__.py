@@ -1,1 +1,2 @@
-"""Scenesplit desktop editor (PyQt6 + pyqtgraph). Never imports torch; talks to the engine client."""
+"""The Scenesplit editor (PyQt6 + pyqtgraph). Never imports torch; talks to the engine only
+through `engine.client` (see `desktop.engine_link`)."""

@@ -1,0 +1,172 @@
+"""Playback of the mixture or of the audible stems through QtMultimedia, failing soft.
+
+`MixSource` (numpy + soundfile, no Qt) reads the files block by block and mixes them to stereo;
+`Player` feeds it to a QAudioSink. Without QtMultimedia or without any audio output the player
+says "no audio output" and everything else keeps working.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+from PyQt6.QtCore import QIODevice, QObject, QTimer, pyqtSignal
+
+
+class MixSource:
+    """Mixes files (same sample rate) from a start time into stereo float32 frames.
+
+    A single 2-channel file plays as stereo; otherwise channel 0 of each file (W of a FOA
+    recording, or a mono stem) goes to both sides.
+    """
+
+    def __init__(self, paths: list[str], start_s: float = 0.0, gain: float = 1.0):
+        if not paths:
+            raise ValueError("nothing to play: expected at least one file")
+        self.files = [sf.SoundFile(str(p)) for p in paths]
+        rates = {f.samplerate for f in self.files}
+        if len(rates) != 1:
+            self.close()
+            raise ValueError(f"files to mix must share one sample rate, got {sorted(rates)}")
+        self.rate = rates.pop()
+        self.gain = gain
+        self.stereo = len(self.files) == 1 and self.files[0].channels == 2
+        self.position = int(start_s * self.rate)
+        for f in self.files:
+            f.seek(min(self.position, f.frames))
+
+    @property
+    def position_s(self) -> float:
+        """Seconds read so far, from the start of the files."""
+        return self.position / self.rate
+
+    def read(self, frames: int) -> np.ndarray:
+        """Up to `frames` stereo frames `[n, 2]` (n == 0 at the end of every file)."""
+        out = np.zeros((frames, 2), np.float32)
+        longest = 0
+        for f in self.files:
+            block = f.read(frames, dtype="float32", always_2d=True)
+            n = block.shape[0]
+            longest = max(longest, n)
+            if self.stereo:
+                out[:n] += block[:, :2]
+            else:
+                out[:n] += block[:, :1]
+        out = out[:longest] * self.gain
+        self.position += longest
+        return np.clip(out, -1.0, 1.0)
+
+    def close(self) -> None:
+        """Close the files."""
+        for f in self.files:
+            f.close()
+
+
+def probe_output() -> tuple[bool, str]:
+    """(available, reason): whether QtMultimedia loads and an audio output exists."""
+    try:
+        from PyQt6.QtMultimedia import QMediaDevices
+    except (ImportError, OSError) as exc:
+        return False, f"no audio output (QtMultimedia unavailable: {exc})"
+    if not QMediaDevices.audioOutputs():
+        return False, "no audio output"
+    return True, QMediaDevices.defaultAudioOutput().description()
+
+
+class _Feed(QIODevice):
+    """Pull-mode device the audio sink reads mixed frames from."""
+
+    def __init__(self, source: MixSource, bytes_per_frame: int, int16: bool):
+        super().__init__()
+        self.source, self.bpf, self.int16 = source, bytes_per_frame, int16
+        self.finished = False
+        self.open(QIODevice.OpenModeFlag.ReadOnly)
+
+    def readData(self, maxlen: int) -> bytes:  # noqa: N802 - Qt API
+        frames = max(0, maxlen // self.bpf)
+        block = self.source.read(frames) if frames else np.zeros((0, 2), np.float32)
+        if block.shape[0] == 0:
+            self.finished = True
+            return b""
+        if self.int16:
+            return (block * 32767).astype("<i2").tobytes()
+        return block.astype("<f4").tobytes()
+
+    def writeData(self, data) -> int:  # noqa: N802 - Qt API
+        return -1
+
+    def isSequential(self) -> bool:  # noqa: N802 - Qt API
+        return True
+
+    def bytesAvailable(self) -> int:  # noqa: N802 - Qt API
+        return 0 if self.finished else 1 << 16
+
+
+class Player(QObject):
+    """Plays files from a position; emits the playhead position while playing."""
+
+    positionChanged = pyqtSignal(float)
+    stateChanged = pyqtSignal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.available, self.reason = probe_output()
+        self._sink = None
+        self._feed: _Feed | None = None
+        self._source: MixSource | None = None
+        self._start_s = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(33)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def playing(self) -> bool:
+        """Whether audio is being played."""
+        return self._sink is not None
+
+    def play(self, paths: list[str], start_s: float = 0.0) -> bool:
+        """Start playing `paths` mixed, from `start_s`; False (with `reason`) if impossible."""
+        self.stop()
+        if not self.available:
+            return False
+        from PyQt6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+
+        self._source = MixSource(paths, start_s)
+        device = QMediaDevices.defaultAudioOutput()
+        fmt = QAudioFormat()
+        fmt.setSampleRate(self._source.rate)
+        fmt.setChannelCount(2)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Float)
+        int16 = not device.isFormatSupported(fmt)
+        if int16:
+            fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        self._feed = _Feed(self._source, 4 if int16 else 8, int16)
+        self._sink = QAudioSink(device, fmt, self)
+        self._start_s = start_s
+        self._sink.start(self._feed)
+        self._timer.start()
+        self.stateChanged.emit(True)
+        return True
+
+    def _tick(self) -> None:
+        if self._sink is None:
+            return
+        position = self._start_s + self._sink.processedUSecs() / 1e6
+        self.positionChanged.emit(position)
+        if self._feed is not None and self._feed.finished:
+            from PyQt6.QtMultimedia import QAudio
+
+            if self._sink.state() != QAudio.State.ActiveState:
+                self.stop()
+
+    def stop(self) -> None:
+        """Stop playing (no-op when idle)."""
+        self._timer.stop()
+        if self._sink is not None:
+            self._sink.stop()
+            self._sink.deleteLater()
+            self._sink = None
+            self.stateChanged.emit(False)
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+        self._feed = None

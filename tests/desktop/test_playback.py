@@ -1,0 +1,75 @@
+"""Playback: mixing of stems from a position, and failing soft without audio output."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from desktop import playback
+
+
+def test_mix_source_sums_channel0_of_every_file_from_start(tmp_path):
+    a = np.full(32_000, 0.25, np.float32)
+    b = np.zeros((16_000, 4), np.float32)
+    b[:, 0] = 0.5
+    b[:, 1] = 0.9  # other channels of a FOA file are not played
+    sf.write(str(tmp_path / "a.wav"), a, 32_000, subtype="FLOAT")
+    sf.write(str(tmp_path / "b.wav"), b, 32_000, subtype="FLOAT")
+    src = playback.MixSource([str(tmp_path / "a.wav"), str(tmp_path / "b.wav")], start_s=0.25)
+    block = src.read(10_000)
+    assert block.shape == (10_000, 2)
+    assert np.allclose(block[:7_999], 0.75) and np.allclose(block[8_000:], 0.25)
+    assert src.position_s == pytest.approx(0.25 + 10_000 / 32_000)
+    rest = src.read(100_000)
+    assert rest.shape[0] == 32_000 - 8_000 - 10_000
+    assert src.read(10).shape[0] == 0
+    src.close()
+
+
+def test_mix_source_plays_stereo_as_stereo_and_refuses_mixed_rates(tmp_path):
+    st = np.stack([np.full(100, 0.1), np.full(100, -0.2)], 1).astype(np.float32)
+    sf.write(str(tmp_path / "s.wav"), st, 48_000, subtype="FLOAT")
+    sf.write(str(tmp_path / "m.wav"), st[:, 0], 32_000, subtype="FLOAT")
+    out = playback.MixSource([str(tmp_path / "s.wav")]).read(100)
+    assert np.allclose(out, st)
+    with pytest.raises(ValueError, match="share one sample rate"):
+        playback.MixSource([str(tmp_path / "s.wav"), str(tmp_path / "m.wav")])
+    with pytest.raises(ValueError, match="at least one file"):
+        playback.MixSource([])
+
+
+def test_player_without_audio_output_says_so(qtbot, monkeypatch, tmp_path):
+    monkeypatch.setattr(playback, "probe_output", lambda: (False, "no audio output"))
+    player = playback.Player()
+    assert not player.available and player.reason == "no audio output"
+    assert player.play([str(tmp_path / "whatever.wav")]) is False
+    assert not player.playing
+
+
+def test_feed_device_hands_the_sink_stereo_frames_then_ends(tmp_path):
+    sf.write(str(tmp_path / "a.wav"), np.full(1000, 0.5, np.float32), 32_000, subtype="FLOAT")
+    feed = playback._Feed(playback.MixSource([str(tmp_path / "a.wav")]), 8, int16=False)
+    data = feed.readData(800 * 8)
+    frames = np.frombuffer(data, "<f4").reshape(-1, 2)
+    assert frames.shape == (800, 2) and np.allclose(frames, 0.5)
+    assert feed.bytesAvailable() > 0
+    assert len(feed.readData(10_000)) == 200 * 8
+    assert feed.readData(10_000) == b"" and feed.finished and feed.bytesAvailable() == 0
+    int16 = playback._Feed(playback.MixSource([str(tmp_path / "a.wav")]), 4, int16=True)
+    assert np.frombuffer(int16.readData(40), "<i2")[0] == 16383
+
+
+def test_player_plays_through_a_real_audio_output(qtbot, recording):
+    available, reason = playback.probe_output()
+    if not available:
+        pytest.skip(f"needs an audio output: {reason}")
+    player = playback.Player()
+    positions = []
+    player.positionChanged.connect(positions.append)
+    with qtbot.waitSignal(player.stateChanged) as started:
+        assert player.play([str(recording)], 2.0)
+    assert started.args == [True] and player.playing
+    qtbot.waitUntil(lambda: bool(positions) and positions[-1] > 2.3, timeout=10_000)
+    assert min(positions) >= 2.0
+    with qtbot.waitSignal(player.stateChanged) as stopped:
+        player.stop()
+    assert stopped.args == [False] and not player.playing
