@@ -48,6 +48,7 @@ def _child(recording: str, bundle: str, device: str, rounds: int, batch: int, ou
         "windows": len(manifest.windows),
         "tracks": len(manifest.tracks),
         "rss_after_load_mb": rss_loaded,
+        "peak_rss_separate_mb": peak_rss_mb(),
     }
     clips = [c for t in manifest.tracks for c in t.clips]
     if clips:
@@ -96,11 +97,15 @@ def run(args: argparse.Namespace) -> int:
         f"bundle: {args.bundle or 'random ' + args.config}, device {args.device}, "
         f"TSE rounds {args.tse_rounds}, batch {args.batch}"
     )
-    print(f"{'input':>8} {'windows':>8} {'RTF':>7} {'refine (s)':>11} {'peak RSS (MB)':>14}")
+    print(
+        f"{'input':>8} {'windows':>8} {'RTF':>7} {'peak RSS separate':>18} {'refine (s)':>11} "
+        f"{'refined windows':>16} {'peak RSS refine':>16}"
+    )
     for minutes, r in rows:
         refine = f"{r['refine_s']:.2f}" if "refine_s" in r else "-"
         print(
-            f"{minutes:>6g} m {r['windows']:>8} {r['rtf']:>7.3f} {refine:>11} {r['peak_rss_mb']:>14.0f}"
+            f"{minutes:>6g} m {r['windows']:>8} {r['rtf']:>7.3f} {r['peak_rss_separate_mb']:>18.0f} "
+            f"{refine:>11} {r.get('refine_windows', 0):>16} {r['peak_rss_mb']:>16.0f}"
             + (f"  GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else "")
         )
     return 0

@@ -228,7 +228,7 @@ def _refine_windows(
 ) -> Manifest:
     rec = manifest.recording
     affected = sorted(new_specs)
-    deltas: dict[str, dict[int, np.ndarray]] = {}
+    deltas: dict[str, dict[int, Path]] = {}
     new_slots = {}
     for done, w in enumerate(affected, 1):
         rec_w = manifest.windows[w]
@@ -250,7 +250,7 @@ def _refine_windows(
             if np.any(d):
                 path = scratch / f"{label}_{w}.npy"
                 np.save(path, d)
-                deltas.setdefault(label, {})[w] = np.load(path, mmap_mode="r")
+                deltas.setdefault(label, {})[w] = path
         labels = new_pred.labels(0)
         new_slots[w] = (
             merged,
@@ -314,7 +314,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
-def _patch_stem(src, dst: Path, plan, changes: dict[int, np.ndarray], weight, time_ref, label):
+def _patch_stem(src, dst: Path, plan, changes: dict[int, Path], weight, time_ref, label):
     """Write `dst` = `src` (or silence) + the blended window deltas, streaming in hops."""
     length = plan.length
     block = plan.hop
@@ -335,7 +335,7 @@ def _patch_stem(src, dst: Path, plan, changes: dict[int, np.ndarray], weight, ti
                         s = w * plan.hop
                         lo, hi = max(a, s), min(b, s + plan.size)
                         base[lo - a : hi - a] += (
-                            changes[w][lo - s : hi - s]
+                            _delta_slice(changes[w], lo - s, hi - s)
                             * weight[lo - s : hi - s]
                             / norm[lo - a : hi - a]
                         )
@@ -343,3 +343,9 @@ def _patch_stem(src, dst: Path, plan, changes: dict[int, np.ndarray], weight, ti
     finally:
         if reader is not None:
             reader.close()
+
+
+def _delta_slice(path: Path, start: int, stop: int) -> np.ndarray:
+    """Samples `[start, stop)` of a saved window delta, copied out of a short-lived mapping so
+    touched pages do not pile up in the process while a long clip is patched."""
+    return np.array(np.load(path, mmap_mode="r")[start:stop])
