@@ -253,6 +253,7 @@ def valid_loader(root: Path, data: DataConfig, *, rank: int, world_size: int) ->
         batch_size=data.batch_size,
         shuffle=False,
         num_workers=min(data.num_workers, 2),
+        generator=torch.Generator().manual_seed(0),  # leave the global RNG alone
     )
 
 

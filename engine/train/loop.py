@@ -220,8 +220,10 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = lr
         # -- batch, loss, backward, clip, step
+        # Overfit mode repeats step 0 exactly, batch-level randomness included.
+        data_step = 0 if config.data.overfit else step
         batch = task.prepare_batch(
-            next(batches), train_data.step_generator(config.seed, step, dist.rank)
+            next(batches), train_data.step_generator(config.seed, data_step, dist.rank)
         )
         model.train()
         with autocast_for(config, device):

@@ -27,6 +27,7 @@ from engine.losses import arcface_loss, energy_hinge_loss, energy_score, kl_to_u
 from engine.models.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
 from engine.models.registry import build_model
 from engine.train import distributed
+from engine.train.config import DataConfig
 from engine.train.tasks.base import Task
 
 ENERGIES_FILE = "energies.npz"
@@ -115,20 +116,7 @@ class SCTraining(Task):
                 p.requires_grad_(False)
             self.uss = uss.eval()
         if not opts.init:
-            self._set_norm_stats(model)
-
-    @torch.no_grad()
-    def _set_norm_stats(self, model: nn.Module) -> None:
-        """Log-mel mean/std over the W channel of the first training mixtures (dataset stats)."""
-        from engine.train.data import train_dataset
-
-        data = train_dataset(self.config.data)
-        n = min(N_STAT_SCENES, len(data))
-        waves = torch.stack([data[i]["mixture"][0] for i in range(n)]).to(self.device)
-        x = model.frontend.log_mel(waves)
-        mean, std = float(x.mean()), float(x.std())
-        model.frontend.set_norm_stats(mean, std)
-        model.config.norm_mean, model.config.norm_std = mean, std
+            fit_norm_stats(model, self.config.data, self.device)
 
     def items(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
         """Training items of a batch of scenes: `wave [M, L]`, `label [M]`, `active [M]`."""
@@ -190,11 +178,11 @@ class SCTraining(Task):
         )
         l_kl = kl_to_uniform(logits[~active]).mean() if bool((~active).any()) else zero
         loss = l_arc + l_kl
-        parts = {"arcface": float(l_arc), "kl": float(l_kl)}
+        parts = {"arcface": float(l_arc.detach()), "kl": float(l_kl.detach())}
         if opts.stage >= 2:
             l_e = energy_hinge_loss(energy_score(logits), active, cfg.m_in, cfg.m_out)
             loss = loss + opts.energy_weight * l_e
-            parts["energy"] = float(l_e)
+            parts["energy"] = float(l_e.detach())
         return loss, parts
 
     @torch.no_grad()
@@ -284,6 +272,24 @@ class SCTraining(Task):
         }
 
 
+@torch.no_grad()
+def fit_norm_stats(model: nn.Module, data: DataConfig, device: torch.device) -> None:
+    """Set the log-mel mean/std from the W channel of the first training mixtures.
+
+    M2D normalises with dataset statistics; mixtures (not targets, which are mostly digital
+    zeros outside their event) give the level range real inputs have.
+    """
+    from engine.train.data import train_dataset
+
+    dataset = train_dataset(data)
+    n = min(N_STAT_SCENES, len(dataset))
+    waves = torch.stack([dataset[i]["mixture"][0] for i in range(n)]).to(device)
+    x = model.frontend.log_mel(waves)
+    mean, std = float(x.mean()), float(x.std())
+    model.frontend.set_norm_stats(mean, std)
+    model.config.norm_mean, model.config.norm_std = mean, std
+
+
 def model_config(model: nn.Module):
     """The SCConfig of a possibly DDP- or compile-wrapped M2DSC."""
     while not hasattr(model, "config"):
@@ -305,10 +311,13 @@ def load_initial_weights(model: nn.Module, path: str) -> None:
         model.load_state_dict(state)
         return
     # A pre-trained M2D (engine.train.tasks.m2d_pretrain): copy its online encoder and stats.
-    encoder = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
+    prefix = "pretrainer.online."
+    encoder = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
     frontend = {k[len("frontend.") :]: v for k, v in state.items() if k.startswith("frontend.")}
     if not encoder:
         raise CheckpointError(f"{path}: holds a {data['model']} model, not an M2D encoder")
     model.encoder.load_state_dict(encoder)
     if frontend:
         model.frontend.load_state_dict(frontend)
+        model.config.norm_mean = float(frontend["mean"])
+        model.config.norm_std = float(frontend["std"])

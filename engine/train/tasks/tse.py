@@ -94,7 +94,11 @@ class TSETraining(Task):
         l_int = neg_si_snr(out.interference.float(), batch["interference"]).mean()
         l_noise = neg_si_snr(out.noise.float(), batch["noise"]).mean()
         loss = l_fg + self.config.task.other_weight * (l_int + l_noise)
-        return loss, {"fg": float(l_fg), "interference": float(l_int), "noise": float(l_noise)}
+        return loss, {
+            "fg": float(l_fg.detach()),
+            "interference": float(l_int.detach()),
+            "noise": float(l_noise.detach()),
+        }
 
     @torch.no_grad()
     def validate(self, model: nn.Module, loader) -> dict[str, float]:

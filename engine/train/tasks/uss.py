@@ -37,7 +37,11 @@ def class_decoder_loss(
     ce = F.cross_entropy(class_logits[active], label_index[active]) if bool(active.any()) else zero
     kl = kl_to_uniform(class_logits[~active]).mean() if bool((~active).any()) else zero
     bce = silence_bce(activity_logits.flatten(), active.flatten()).mean()
-    return ce + kl + bce, {"ce": float(ce), "kl": float(kl), "bce": float(bce)}
+    return ce + kl + bce, {
+        "ce": float(ce.detach()),
+        "kl": float(kl.detach()),
+        "bce": float(bce.detach()),
+    }
 
 
 def predicted_labels(class_logits: torch.Tensor, activity_logits: torch.Tensor) -> list[list[str]]:
@@ -78,10 +82,10 @@ class USSTraining(Task):
             + opts.class_weight * l_cls
         )
         return loss, {
-            "fg": float(l_fg),
-            "interference": float(l_int),
-            "noise": float(l_noise),
-            "class": float(l_cls),
+            "fg": float(l_fg.detach()),
+            "interference": float(l_int.detach()),
+            "noise": float(l_noise.detach()),
+            "class": float(l_cls.detach()),
             **parts,
         }
 
