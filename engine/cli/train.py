@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--print-config", action="store_true", help="print the resolved config as JSON and exit"
     )
+    p.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="build the room banks and the validation set (data.room_workers processes), then exit",
+    )
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     p.set_defaults(func=run, extra_positionals="overrides")
 
@@ -63,6 +68,13 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.cli.console import ConsoleProgress
     from engine.progress import CancelToken
+
+    if args.prepare_only:
+        from engine.train.data import prepare
+
+        root = prepare(cfg.data, ConsoleProgress())
+        print(f"rooms cached; validation set {root}")
+        return 0
     from engine.train import distributed
     from engine.train.checkpoints import BEST, checkpoint_summary, format_summary
     from engine.train.loop import train

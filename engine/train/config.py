@@ -38,6 +38,9 @@ class OptimConfig:
     warmup_steps: int = 1000
     min_lr_ratio: float = 0.01
     grad_clip: float = 5.0  # max global L2 norm; 0 disables clipping
+    # With a time budget (max_minutes), let the cosine follow the elapsed share of the budget
+    # when that is further along than the step count, so a budgeted run ends at the floor.
+    time_schedule: bool = False
 
 
 @dataclass
@@ -196,7 +199,7 @@ def _smoke(task: str) -> TrainConfig:
     cfg.data = DataConfig(
         seconds=1.0,
         train_scenes=64,
-        valid_scenes=4,
+        valid_scenes=6,
         batch_size=2,
         num_workers=0,
         n_rooms=2,

@@ -209,35 +209,70 @@ def valid_dir(data: DataConfig) -> Path:
     return cache_dir() / "valid" / hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
-def build_valid_set(
-    data: DataConfig,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> Path:
-    """Synthesise the validation set in the official layout unless it is already complete."""
+def _write_valid_scene(args: tuple) -> None:
     from engine.data.dcase_layout import write_scene
     from engine.data.scenes import synthesize_scene
     from engine.data.sources import SourcePool
 
+    data, root, i = args
+    cfg = scene_config(data, "valid")
+    key = (data.manifest, cfg.real_fraction)
+    if _POOLS.get("key") != key:  # one pool per worker process
+        _POOLS["key"] = key
+        _POOLS["pool"] = (
+            SourcePool.from_manifest(data.manifest, cfg.real_fraction)
+            if data.manifest
+            else SourcePool(real_fraction=cfg.real_fraction, lowpass_p=cfg.lowpass_p)
+        )
+    scene = synthesize_scene((data.seed, 1, i), cfg, "valid", _POOLS["pool"])
+    write_scene(scene, root, f"valid_{i:05d}")
+
+
+_POOLS: dict = {}
+
+
+def build_valid_set(
+    data: DataConfig,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    workers: int = 1,
+) -> Path:
+    """Synthesise the validation set in the official layout unless it is already complete.
+
+    Scene i is drawn from seed (seed, 1, i), so the set depends on the recipe only, not on
+    `workers` (processes writing scenes in parallel).
+    """
     root = valid_dir(data)
     marker = root / VALID_MARKER
     if marker.is_file():
         return root
-    cfg = scene_config(data, "valid")
-    pool = (
-        SourcePool.from_manifest(data.manifest, cfg.real_fraction)
-        if data.manifest
-        else SourcePool(real_fraction=cfg.real_fraction, lowpass_p=cfg.lowpass_p)
-    )
     reporter = ProgressReporter("validation set", data.valid_scenes, progress, cancel)
-    for i in range(data.valid_scenes):
-        scene = synthesize_scene((data.seed, 1, i), cfg, "valid", pool)
-        write_scene(scene, root, f"valid_{i:05d}")
-        reporter.update(i + 1)
+    jobs = [(data, root, i) for i in range(data.valid_scenes)]
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            for i, _ in enumerate(pool.map(_write_valid_scene, jobs, chunksize=4)):
+                reporter.update(i + 1)
+    else:
+        for i, job in enumerate(jobs):
+            _write_valid_scene(job)
+            reporter.update(i + 1)
     tmp = marker.with_name(marker.name + ".part")
     tmp.write_text(json.dumps(_valid_recipe(data), indent=1))
     tmp.replace(marker)
     return root
+
+
+def prepare(
+    data: DataConfig,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Room banks and the validation set, built once with `room_workers` processes."""
+    prepare_rooms(data, progress, cancel)
+    workers = data.room_workers or os.cpu_count() or 1
+    return build_valid_set(data, progress, cancel, workers)
 
 
 def valid_loader(root: Path, data: DataConfig, *, rank: int, world_size: int) -> DataLoader:

@@ -58,12 +58,16 @@ class TrainResult:
     model: nn.Module | None = None
 
 
-def lr_at(step: int, optim: OptimConfig, total_steps: int) -> float:
-    """Linear warmup over `warmup_steps`, then cosine decay to `min_lr_ratio * lr` at the end."""
+def lr_at(step: int, optim: OptimConfig, total_steps: int, time_fraction: float = 0.0) -> float:
+    """Linear warmup over `warmup_steps`, then cosine decay to `min_lr_ratio * lr` at the end.
+
+    The cosine's progress is the step share after warmup, or `time_fraction` (elapsed share of
+    a time budget) when that is larger.
+    """
     if step < optim.warmup_steps:
         return optim.lr * (step + 1) / optim.warmup_steps
     span = max(1, total_steps - optim.warmup_steps)
-    progress = min(1.0, (step - optim.warmup_steps) / span)
+    progress = min(1.0, max((step - optim.warmup_steps) / span, time_fraction))
     floor = optim.lr * optim.min_lr_ratio
     return floor + 0.5 * (optim.lr - floor) * (1 + math.cos(math.pi * progress))
 
@@ -179,8 +183,7 @@ def train(
 
     # Data: rooms and the validation set are built once by rank 0, the others wait.
     if dist.is_main:
-        train_data.prepare_rooms(config.data, progress, cancel)
-        valid_root = train_data.build_valid_set(config.data, progress, cancel)
+        train_data.prepare(config.data, progress, cancel)
     distributed.barrier()
     valid_root = train_data.valid_dir(config.data)
     valid_loader = train_data.valid_loader(
@@ -216,7 +219,12 @@ def train(
     batches = iter(loader)
     while step < total:
         # -- learning rate of this step
-        lr = lr_at(step, config.optim, total)
+        time_fraction = (
+            (time.monotonic() - t_start) / budget_s
+            if budget_s is not None and config.optim.time_schedule
+            else 0.0
+        )
+        lr = lr_at(step, config.optim, total, time_fraction)
         for group in optimizer.param_groups:
             group["lr"] = lr
         # -- batch, loss, backward, clip, step

@@ -103,6 +103,19 @@ def test_schedule_warms_up_then_decays_to_the_floor():
     assert lr_at(total, optim, total) == pytest.approx(optim.lr * optim.min_lr_ratio)
 
 
+def test_time_schedule_follows_the_budget_when_it_is_further_along():
+    optim = named_config("sc", "lite").optim
+    total = 100_000
+    step = optim.warmup_steps + 10
+    assert lr_at(step, optim, total, time_fraction=0.0) == pytest.approx(optim.lr, rel=1e-3)
+    assert lr_at(step, optim, total, time_fraction=0.5) == pytest.approx(
+        optim.lr * (1 + optim.min_lr_ratio) / 2
+    )
+    assert lr_at(step, optim, total, time_fraction=1.0) == pytest.approx(
+        optim.lr * optim.min_lr_ratio
+    )
+
+
 def test_paper_schedule_is_100_epochs_of_50000_scenes():
     cfg = named_config("uss", "paper")
     b = cfg.data.batch_size
