@@ -14,6 +14,7 @@ from engine.train.checkpoints import BEST, CONFIG_JSON, LAST
 from engine.train.config import config_from_dict
 from engine.train.logging import read_metrics
 from engine.train.loop import train
+from engine.train.plots import energy_summary, plot_energies
 
 
 def quiet(_line: str) -> None:
@@ -87,6 +88,10 @@ def test_sc_run_calibrates_thresholds_into_best_checkpoint(smoke, tmp_path):
     assert torch.allclose(model.thresholds, torch.from_numpy(energies["thresholds"]))
     assert not torch.all(model.thresholds == model.config.default_threshold)
     assert meta["extra"]["train"]["metrics"]["final_accuracy"] == result.final["final_accuracy"]
+    png = plot_energies(tmp_path / "energies.npz", tmp_path / "energies.png")
+    assert png.stat().st_size > 10_000
+    summary = energy_summary(tmp_path / "energies.npz")
+    assert summary["silent_items"] > 0 and summary["active_items"] > 0
     # The log-mel statistics were fitted to the data and travel with the weights.
     assert model.config.norm_std != 1.0
     assert float(model.frontend.std) == pytest.approx(model.config.norm_std)
