@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from engine.constants import SAMPLE_RATE
 from engine.paths import cache_dir
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
-from engine.train.config import DataConfig
+from engine.train.config import ConfigError, DataConfig
 
 VALID_MARKER = "complete.json"
 
@@ -244,8 +244,18 @@ def build_valid_set(
     """
     root = valid_dir(data)
     marker = root / VALID_MARKER
+    recipe = _valid_recipe(data)
     if marker.is_file():
+        built = json.loads(marker.read_text())
+        if built != recipe:
+            changed = sorted(k for k in recipe if built.get(k) != recipe[k])
+            raise ConfigError(
+                f"{root} holds a validation set of another recipe (differs in {changed}); "
+                "remove it or set data.valid_dir to another folder"
+            )
         return root
+    if any((root / "soundscape").glob("*.wav")):
+        return root  # a set made elsewhere (e.g. the official development set): used as is
     reporter = ProgressReporter("validation set", data.valid_scenes, progress, cancel)
     jobs = [(data, root, i) for i in range(data.valid_scenes)]
     if workers > 1:
@@ -259,7 +269,7 @@ def build_valid_set(
             _write_valid_scene(job)
             reporter.update(i + 1)
     tmp = marker.with_name(marker.name + ".part")
-    tmp.write_text(json.dumps(_valid_recipe(data), indent=1))
+    tmp.write_text(json.dumps(recipe, indent=1))
     tmp.replace(marker)
     return root
 

@@ -14,7 +14,7 @@ def room_cache(tmp_path_factory):
 
 
 @pytest.fixture
-def smoke(room_cache, tmp_path):
+def smoke(room_cache, monkeypatch):
     """`smoke(task, *overrides)` -> the task's smoke config, shrunk further, in tmp folders."""
 
     def make(task: str, *overrides: str) -> TrainConfig:
@@ -23,8 +23,9 @@ def smoke(room_cache, tmp_path):
             "data.seconds=0.5",
             "data.valid_scenes=3",
             f"data.room_cache_dir={room_cache}",
-            f"data.valid_dir={room_cache / ('valid-' + task)}",
         ]
+        # Validation sets land in the session cache, one folder per recipe.
+        monkeypatch.setenv("SCENESPLIT_CACHE", str(room_cache))
         return apply_overrides(cfg, [*base, *overrides])
 
     return make

@@ -150,3 +150,22 @@ def test_step_generator_depends_on_seed_step_and_rank_only():
     assert not torch.equal(draw(1, 7, 0), draw(1, 8, 0))
     assert not torch.equal(draw(1, 7, 0), draw(1, 7, 1))
     assert not torch.equal(draw(1, 7, 0), draw(2, 7, 0))
+
+
+def test_validation_set_of_another_recipe_is_refused_and_foreign_sets_are_used(tmp_path):
+    import soundfile as sf
+
+    from engine.train.data import VALID_MARKER, build_valid_set
+
+    cfg = named_config("sc", "smoke").data
+    cfg.valid_dir = str(tmp_path / "valid")
+    (tmp_path / "valid").mkdir()
+    (tmp_path / "valid" / VALID_MARKER).write_text(json.dumps({"seconds": 99}))
+    with pytest.raises(ConfigError, match="another recipe"):
+        build_valid_set(cfg)
+    # A folder of soundscapes without our marker (e.g. the official set) is taken as it is.
+    cfg.valid_dir = str(tmp_path / "official")
+    (tmp_path / "official" / "soundscape").mkdir(parents=True)
+    sf.write(tmp_path / "official" / "soundscape" / "a.wav", [[0.0] * 4] * 100, 32000)
+    assert build_valid_set(cfg) == tmp_path / "official"
+    assert not (tmp_path / "official" / VALID_MARKER).exists()

@@ -22,11 +22,15 @@ def test_torchrun_two_ranks_end_with_identical_weights(tmp_path, room_cache):
         "data.seconds=0.5",
         "data.valid_scenes=3",
         f"data.room_cache_dir={room_cache}",
-        f"data.valid_dir={room_cache / 'valid-ddp'}",
         "max_steps=3",
         "valid_every=2",
     ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+        "SCENESPLIT_CACHE": str(room_cache),
+    }
     proc = subprocess.run(
         [
             sys.executable,
