@@ -11,7 +11,7 @@ from engine.errors import Cancelled, ScenesplitError
 
 # Subcommand modules under engine.cli; each defines `register(subparsers)` which adds its parser
 # and sets `func(args) -> int`. Registration imports nothing heavy, so `--help` stays fast.
-COMMANDS = ("info", "probe", "separate", "evaluate", "bench", "train", "bundle")
+COMMANDS = ("info", "probe", "separate", "evaluate", "synth", "corpus", "bench", "train", "bundle")
 
 
 def build_parser() -> argparse.ArgumentParser:

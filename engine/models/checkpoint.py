@@ -30,28 +30,43 @@ def model_name(model: nn.Module) -> str:
     return type(model).model_name
 
 
-def checkpoint_dict(model: nn.Module, step: int = 0, extra: dict | None = None) -> dict[str, Any]:
-    """The plain-data checkpoint of `model` (weights moved to CPU)."""
+def checkpoint_dict(
+    model: nn.Module, step: int = 0, extra: dict | None = None, dtype: torch.dtype | None = None
+) -> dict[str, Any]:
+    """The plain-data checkpoint of `model` (weights on CPU; floats cast to `dtype` if given)."""
+
+    def prepare(v: torch.Tensor) -> torch.Tensor:
+        v = v.detach().cpu()
+        return v.to(dtype) if dtype is not None and v.is_floating_point() else v
+
     return {
         "format": FORMAT_VERSION,
         "model": model_name(model),
         "config": dataclasses.asdict(model.config),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": {k: prepare(v) for k, v in model.state_dict().items()},
         "step": int(step),
-        "versions": {"scenesplit": __version__, "torch": torch.__version__},
+        "versions": {"scenesplit": __version__, "torch": str(torch.__version__)},
         "extra": extra or {},
     }
 
 
 def save_checkpoint(
-    path: str | os.PathLike, model: nn.Module, step: int = 0, extra: dict | None = None
+    path: str | os.PathLike,
+    model: nn.Module,
+    step: int = 0,
+    extra: dict | None = None,
+    dtype: torch.dtype | None = None,
 ) -> Path:
-    """Write `model` to `path` atomically; `extra` holds plain data (thresholds, metrics, ...)."""
+    """Write `model` to `path` atomically; `extra` holds plain data (thresholds, metrics, ...).
+
+    `dtype=torch.float16` halves the file (for shipped weights); loading casts back to the
+    model's own dtype.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        torch.save(checkpoint_dict(model, step, extra), tmp)
+        torch.save(checkpoint_dict(model, step, extra, dtype), tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -113,15 +113,21 @@ def save_bundle(
     name: str = "",
     steps: dict[str, int] | None = None,
     notes: dict[str, Any] | None = None,
+    half: bool = False,
 ) -> Path:
-    """Write a bundle folder (checkpoints first, bundle.json last, each atomically)."""
+    """Write a bundle folder (checkpoints first, bundle.json last, each atomically).
+
+    `half` stores weights as float16 (half the size, for bundles that ship in the repository).
+    """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     steps = steps or {}
     models = {}
     for role, model in (("uss", uss), ("tse", tse), ("sc", sc)):
         file = f"{role}.pt"
-        save_checkpoint(path / file, model, step=steps.get(role, 0))
+        save_checkpoint(
+            path / file, model, step=steps.get(role, 0), dtype=torch.float16 if half else None
+        )
         models[role] = {
             "file": file,
             "model": type(model).model_name,
