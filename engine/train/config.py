@@ -177,7 +177,7 @@ def _lite(task: str) -> TrainConfig:
     cfg.model = "lite"
     cfg.epochs = 10
     cfg.data = dataclasses.replace(
-        cfg.data, train_scenes=20_000, valid_scenes=200, batch_size=4, num_workers=2, n_rooms=32
+        cfg.data, train_scenes=20_000, valid_scenes=200, batch_size=4, num_workers=2
     )
     cfg.optim = dataclasses.replace(cfg.optim, warmup_steps=300)
     cfg.valid_every = 500

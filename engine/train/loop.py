@@ -237,19 +237,17 @@ def train(
         with autocast_for(config, device):
             loss, parts = task.loss(wrapped, batch)
         optimizer.zero_grad(set_to_none=True)
-        if torch.isfinite(loss):
-            loss.backward()
-            grad_norm = (
-                float(torch.nn.utils.clip_grad_norm_(params, config.optim.grad_clip))
-                if config.optim.grad_clip > 0
-                else 0.0
-            )
-            bad_steps = 0 if math.isfinite(grad_norm) else bad_steps + 1
-            if math.isfinite(grad_norm):
-                optimizer.step()
+        # Always backward (DDP all-reduces inside it, so every rank must); a non-finite loss
+        # on any rank makes the reduced gradient norm non-finite everywhere, and every rank
+        # then skips the same update.
+        loss.backward()
+        max_norm = config.optim.grad_clip if config.optim.grad_clip > 0 else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+        if math.isfinite(grad_norm):
+            optimizer.step()
+            bad_steps = 0
         else:
             bad_steps += 1
-            grad_norm = float("nan")
         if bad_steps >= MAX_BAD_STEPS:
             raise TrainingError(
                 f"{MAX_BAD_STEPS} steps in a row with a non-finite loss or gradient"
