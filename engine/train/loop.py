@@ -272,7 +272,12 @@ def train(
                         "train",
                         step - start_step,
                         total - start_step,
-                        f"step {step}/{total} loss {loss_value:.3f} lr {lr:.2e} {rate:.2f} it/s",
+                        f"step {step}/{total} loss {loss_value:.3f} lr {lr:.2e} {rate:.2f} it/s"
+                        + (
+                            f" budget left {max(0.0, budget_s - (now - t_start)) / 60:.1f} min"
+                            if budget_s is not None
+                            else ""
+                        ),
                         now - t_start,
                     )
                 )
