@@ -6,7 +6,7 @@ import argparse
 import importlib
 
 # Benchmark modules under engine.bench; each defines `register(subparsers)`.
-BENCHMARKS = ("io", "scenes", "sc", "pipeline")
+BENCHMARKS = ("io", "scenes", "models", "sc", "pipeline")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,7 +15,10 @@ _WINDOWS: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
 def _window(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     key = (device, dtype)
     if key not in _WINDOWS:
-        _WINDOWS[key] = torch.hann_window(WIN_LENGTH, device=device, dtype=dtype)
+        # A normal tensor even when first asked for under inference_mode: an inference tensor
+        # in the cache would break every later autograd use ("cannot be saved for backward").
+        with torch.inference_mode(False):
+            _WINDOWS[key] = torch.hann_window(WIN_LENGTH, device=device, dtype=dtype)
     return _WINDOWS[key]
 
 

@@ -45,7 +45,10 @@ def checkpoint_dict(
         "config": dataclasses.asdict(model.config),
         "state_dict": {k: prepare(v) for k, v in model.state_dict().items()},
         "step": int(step),
-        "versions": {"scenesplit": __version__, "torch": str(torch.__version__)},
+        "versions": {
+            "scenesplit": __version__,
+            "torch": str(torch.__version__),
+        },  # plain str: TorchVersion is not weights_only-safe
         "extra": extra or {},
     }
 

@@ -58,3 +58,11 @@ def test_overlap_add_blends_towards_the_nearer_window():
 def test_window_plan_rejects_bad_hops():
     with pytest.raises(ValueError, match="hop"):
         WindowPlan(100, 10, 20)
+
+
+def test_stft_window_cache_survives_inference_mode():
+    with torch.inference_mode():
+        stft(torch.zeros(1, 1, 2000, dtype=torch.float64))  # fills the window cache
+    x = torch.randn(1, 1, 2000, dtype=torch.float64, requires_grad=True)
+    stft(x).abs().sum().backward()  # the cached window must still work under autograd
+    assert x.grad is not None

@@ -1,14 +1,23 @@
-"""Fixtures of the model tests."""
+"""Toy-size models run fastest on one thread, and far faster when other jobs share the cores."""
 
 import pytest
 import torch
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(autouse=True)
 def one_thread():
-    """Run toy trainings on one thread: tiny ops gain nothing from more, and on a loaded
-    machine thread synchronisation made them ~15x slower."""
-    before = torch.get_num_threads()
+    """Run model tests on one thread: tiny ops gain nothing from more, and on a loaded machine
+    thread synchronisation made toy trainings ~15x slower."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
-    torch.set_num_threads(before)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def one_thread_module():
+    """The same for module-scoped fixtures (toy trainings shared by several tests)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

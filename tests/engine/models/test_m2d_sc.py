@@ -61,7 +61,7 @@ def _train(model: M2DSC, gen, steps: int, energy_weight: float, lr: float = 2e-3
 
 
 @pytest.fixture(scope="module")
-def trained(one_thread):
+def trained(one_thread_module):
     """A toy M2D-SC after stage 1 (ArcFace + KL) and stage 2 (+ energy hinge), with held-out data."""
     gen = torch.Generator().manual_seed(7)
     model = _toy_model()
