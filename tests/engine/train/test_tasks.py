@@ -96,3 +96,52 @@ def test_sc_starts_from_an_m2d_pretrain_or_sc_checkpoint(tmp_path):
     other = build_model("m2d_sc", "toy")
     load_initial_weights(other, str(tmp_path / "sc.pt"))
     assert torch.equal(other.thresholds, sc.thresholds)
+
+
+@pytest.fixture
+def uss_checkpoint(tmp_path):
+    """An untrained tiny USS checkpoint (a frozen separator for SC items and TSE enrollment)."""
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path / "uss.pt", build_model("deft_mamba_uss", "tiny"))
+
+
+def test_sc_with_a_frozen_uss_adds_its_outputs_as_items(uss_checkpoint):
+    task = sc_task(f"task.uss_checkpoint={uss_checkpoint}", "task.p_silent_items=0.0")
+    task.setup(build_model("m2d_sc", "toy"))
+    assert task.uss is not None and not any(p.requires_grad for p in task.uss.parameters())
+    batch = scene_batch()
+    items = task.items(batch, torch.Generator().manual_seed(0))
+    # 3 ground-truth targets + 3 USS outputs of active slots (same labels) + 3 silent USS slots.
+    assert items["label"].tolist() == [3, 7, 11, 3, 7, 11, -1, -1, -1]
+    with torch.no_grad():
+        separated = task.uss(batch["mixture"]).foreground
+    assert torch.allclose(items["wave"][3:6], separated[batch["active"]])
+
+
+def test_tse_batch_has_ground_truth_clues_and_uss_or_oracle_enrollment(uss_checkpoint):
+    from engine.train.config import apply_overrides
+    from engine.train.tasks.tse import TSETraining, class_clues
+
+    batch = scene_batch()
+    clues = class_clues(batch["label_index"])
+    assert clues.shape == (2, 3, 18)
+    assert clues[0, 0, 3] == 1 and clues[0, 1, 7] == 1 and clues[0, 2].sum() == 0
+    assert clues.sum() == 3
+
+    cfg = apply_overrides(named_config("tse", "smoke"), [f"task.uss_checkpoint={uss_checkpoint}"])
+    task = TSETraining(cfg, CPU)
+    task.setup(build_model("deft_mamba_tse", "tiny"))
+    out = task.prepare_batch(dict(batch), torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = task.uss(batch["mixture"]).foreground
+    assert torch.allclose(out["enrollment"], expected)
+    assert torch.equal(out["clues"], clues)
+
+    oracle = TSETraining(named_config("tse", "smoke"), CPU)
+    oracle.setup(build_model("deft_mamba_tse", "tiny"))
+    enr = oracle.prepare_batch(dict(batch), torch.Generator().manual_seed(0))["enrollment"]
+    # The stand-in enrollment is the target plus leakage 5-25 dB below it.
+    leak = enr - batch["targets"]
+    act = batch["active"]
+    ratio = 10 * torch.log10(leak[act].pow(2).mean(-1) / batch["targets"][act].pow(2).mean(-1))
+    assert bool(((ratio > -25.1) & (ratio < -4.9)).all())
