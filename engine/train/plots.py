@@ -49,7 +49,12 @@ def plot_energies(npz: str | Path, png: str | Path, title: str = "") -> Path:
     ax.set_ylabel("validation items")
     ax.legend()
     ax.set_title(title or "M2D-SC energy: active vs silent (dashed: calibrated thresholds)")
-    bx.barh(range(len(thr)), thr, color="0.5")
+    bx.plot(thr, range(len(thr)), "o", color="k")
+    bx.axvspan(
+        float(energy[~active].min()) if (~active).any() else lo, hi, color="tab:red", alpha=0.1
+    )
+    bx.set_xlim(lo, hi)
+    bx.grid(axis="x", alpha=0.3)
     bx.set_yticks(
         range(len(thr)),
         [CLASSES[i] if i < len(CLASSES) else str(i) for i in range(len(thr))],
