@@ -11,7 +11,19 @@ from engine.errors import Cancelled, ScenesplitError
 
 # Subcommand modules under engine.cli; each defines `register(subparsers)` which adds its parser
 # and sets `func(args) -> int`. Registration imports nothing heavy, so `--help` stays fast.
-COMMANDS = ("info", "probe", "separate", "evaluate", "synth", "corpus", "bench", "serve", "app")
+COMMANDS = (
+    "info",
+    "probe",
+    "separate",
+    "evaluate",
+    "synth",
+    "corpus",
+    "train",
+    "bundle",
+    "bench",
+    "serve",
+    "app",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # argparse cannot take positionals after options (`train sc --config lite lr=1`); a
+    # command that sets `extra_positionals` receives such leftovers in that attribute.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        field = getattr(args, "extra_positionals", None)
+        if field is None or any(x.startswith("-") for x in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        setattr(args, field, [*getattr(args, field), *extra])
     try:
         return int(args.func(args) or 0)
     except ScenesplitError as exc:

@@ -1,0 +1,81 @@
+"""What a module brings to the one training loop: a model, a batch function, a loss, a metric.
+
+The loop (engine.train.loop) owns everything else: optimiser, schedule, precision, DDP,
+checkpoints, logs, the time budget and cancellation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from engine.models.registry import build_model
+from engine.train.config import TrainConfig
+from engine.train.distributed import DistInfo
+
+
+class Task:
+    """Base of the module-specific parts; subclasses set the class attributes and override.
+
+    Attributes:
+        model_name: registry name of the trained model.
+        metric: key of `validate`'s result that selects the best checkpoint.
+        higher_is_better: direction of `metric`.
+    """
+
+    model_name: str = ""
+    metric: str = ""
+    higher_is_better: bool = True
+
+    def __init__(self, config: TrainConfig, dist: DistInfo) -> None:
+        self.config = config
+        self.dist = dist
+        self.device = dist.device
+        self.out_dir: Path | None = None  # set by the loop; where finish() may write files
+
+    def build_model(self) -> nn.Module:
+        """A fresh model of the configured size (subclasses add initialisation from files)."""
+        return build_model(self.model_name, self.config.model)
+
+    def setup(self, model: nn.Module) -> None:
+        """Once, after the model is on its device: freezing, frozen helper models, statistics."""
+
+    def prepare_batch(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
+        """The batch function: a collated dataset batch -> the loss's inputs on the device.
+
+        `generator` (CPU) is seeded by (seed, step, rank): use it for any randomness.
+        """
+        return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+
+    def loss(
+        self, model: nn.Module, batch: dict[str, Any]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Scalar loss to minimise and named parts to log. `model` may be DDP-wrapped: call it."""
+        raise NotImplementedError
+
+    def after_step(self, model: nn.Module, step: int) -> None:
+        """After each optimiser step (e.g. an EMA update); `model` is the unwrapped model."""
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, loader: DataLoader) -> dict[str, float]:
+        """Validation metrics over this rank's share, reduced over ranks (model in eval mode)."""
+        raise NotImplementedError
+
+    def finish(self, model: nn.Module, loader: DataLoader) -> dict[str, float]:
+        """After training, on the best model: e.g. calibration. Returns metrics to record."""
+        return {}
+
+    def better(self, value: float, best: float | None) -> bool:
+        """Whether a validation value beats the best so far."""
+        if best is None:
+            return True
+        return value > best if self.higher_is_better else value < best
+
+
+def autocast_outputs(x: torch.Tensor | None) -> torch.Tensor | None:
+    """Model outputs in float32 for the losses (autocast may return bf16)."""
+    return None if x is None else x.float()

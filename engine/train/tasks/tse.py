@@ -1,0 +1,111 @@
+"""DeFT-Mamba-TSE training: enrollment from a frozen USS, ground-truth class clues.
+
+Batch function: the frozen USS (task.uss_checkpoint) separates the mixture and its foreground
+outputs become the enrollment of the same slots; the class clues are the ground-truth one-hots
+(zero rows for silent slots). Without a USS checkpoint the enrollment is the target plus the
+scene's residual at a random level (a stand-in for a separator's leakage, for smoke runs and a
+TSE trained before any USS exists).
+Loss (METHOD.md): masked SNR on foreground slots + 0.01 (-SI-SNR) on interference and noise.
+Validation: SA-SDR, SNRi of active slots and CA-SDRi with ground-truth clues.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.constants import NUM_CLASSES
+from engine.losses import masked_snr_loss, neg_si_snr
+from engine.models.checkpoint import load_checkpoint
+from engine.train.tasks.base import Task
+from engine.train.tasks.separation import SeparationScores
+
+
+def class_clues(label_index: torch.Tensor) -> torch.Tensor:
+    """One-hot clue rows, zero rows for silence. Shape: `[B, 3]` (-1 = silence) -> `[B, 3, 18]`."""
+    clues = F.one_hot(label_index.clamp(min=0), NUM_CLASSES).float()
+    return clues * (label_index >= 0)[..., None].float()
+
+
+def oracle_enrollment(
+    batch: dict[str, torch.Tensor], generator: torch.Generator, leak_db: tuple[float, float]
+) -> torch.Tensor:
+    """Targets plus the scene residual (mixture W minus all targets) at U(leak_db) dB re target.
+
+    Silent slots get the residual alone, 20 dB lower. Shape: -> `[B, 3, N]`.
+    """
+    targets = batch["targets"]
+    residual = batch["mixture"][:, :1] - targets.sum(1, keepdim=True)  # [B, 1, N]
+    b, k, _ = targets.shape
+    lo, hi = leak_db
+    db = lo + (hi - lo) * torch.rand(b, k, generator=generator)
+    t_pow = targets.pow(2).mean(-1)  # [B, 3]
+    r_pow = residual.pow(2).mean(-1).expand(b, k) + 1e-12
+    active = batch["active"].cpu()
+    ref_pow = torch.where(active, t_pow.cpu(), r_pow.cpu() * 10 ** (-20 / 10))
+    gain = torch.sqrt(ref_pow * 10 ** (db / 10) / r_pow.cpu()).to(targets)
+    return targets + gain[..., None] * residual
+
+
+class TSETraining(Task):
+    """The TSE module's batch function (enrollment + clues), loss and metric."""
+
+    model_name = "deft_mamba_tse"
+    metric = "ca_sdri"
+
+    def setup(self, model: nn.Module) -> None:
+        """Load the frozen USS that provides the enrollment, if one is configured."""
+        self.uss: nn.Module | None = None
+        path = self.config.task.uss_checkpoint
+        if path:
+            uss, meta = load_checkpoint(path, self.device)
+            if meta["model"] != "deft_mamba_uss":
+                raise ValueError(f"{path}: holds a {meta['model']} model, expected deft_mamba_uss")
+            for p in uss.parameters():
+                p.requires_grad_(False)
+            self.uss = uss.eval()
+
+    @torch.no_grad()
+    def enrollment(self, batch: dict[str, torch.Tensor], generator: torch.Generator):
+        """The enrollment waveforms `[B, 3, N]` of a batch (frozen USS or oracle stand-in)."""
+        if self.uss is None:
+            return oracle_enrollment(batch, generator, self.config.task.oracle_leak_db)
+        from engine.train.loop import autocast_for
+
+        with autocast_for(self.config, self.device):
+            return self.uss(batch["mixture"]).foreground.float()
+
+    def prepare_batch(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
+        """Move to the device, add `enrollment` and `clues`."""
+        batch = super().prepare_batch(batch, generator)
+        batch["enrollment"] = self.enrollment(batch, generator)
+        batch["clues"] = class_clues(batch["label_index"])
+        return batch
+
+    def loss(
+        self, model: nn.Module, batch: dict[str, Any]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """See the module docstring."""
+        out = model(batch["mixture"], batch["enrollment"], batch["clues"])
+        l_fg = masked_snr_loss(out.foreground.float(), batch["targets"], batch["active"]).mean()
+        l_int = neg_si_snr(out.interference.float(), batch["interference"]).mean()
+        l_noise = neg_si_snr(out.noise.float(), batch["noise"]).mean()
+        loss = l_fg + self.config.task.other_weight * (l_int + l_noise)
+        return loss, {
+            "fg": float(l_fg.detach()),
+            "interference": float(l_int.detach()),
+            "noise": float(l_noise.detach()),
+        }
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, loader) -> dict[str, float]:
+        """SA-SDR, SNRi and CA-SDRi with ground-truth clues; the oracle enrollment is seeded."""
+        scores = SeparationScores()
+        for i, batch in enumerate(loader):
+            batch = self.prepare_batch(batch, torch.Generator().manual_seed(10_007 + i))
+            out = model(batch["mixture"], batch["enrollment"], batch["clues"])
+            scores.add(out.foreground, batch)
+        return scores.result(self.device)

@@ -1,0 +1,147 @@
+"""Task parts without a training run: SC items and initialisation, TSE clues and enrollment."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.models.checkpoint import save_checkpoint
+from engine.models.registry import build_model
+from engine.train.config import named_config
+from engine.train.distributed import DistInfo
+from engine.train.tasks.m2d_pretrain import CONFIGS, M2DPretrainModel
+from engine.train.tasks.sc import SCTraining, crop_items, load_initial_weights, silence_f1
+
+CPU = DistInfo(0, 1, 0, torch.device("cpu"))
+
+
+def scene_batch(b: int = 2, n: int = 16_000, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A fake collated batch: scene 0 has 2 active slots, scene 1 has 1."""
+    g = torch.Generator().manual_seed(seed)
+    targets = torch.randn(b, 3, n, generator=g) * 0.01
+    label_index = torch.tensor([[3, 7, -1], [11, -1, -1]])[:b]
+    active = label_index >= 0
+    targets = targets * active[..., None]
+    return {
+        "mixture": torch.randn(b, 4, n, generator=g) * 0.01 + targets.sum(1, keepdim=True),
+        "targets": targets,
+        "interference": torch.zeros(b, 2, n),
+        "noise": torch.zeros(b, 1, n),
+        "label_index": label_index,
+        "active": active,
+    }
+
+
+def sc_task(*overrides: str) -> SCTraining:
+    from engine.train.config import apply_overrides
+
+    task = SCTraining(apply_overrides(named_config("sc", "smoke"), list(overrides)), CPU)
+    task.uss = None
+    return task
+
+
+def test_sc_items_are_active_targets_plus_seeded_silent_items():
+    batch = scene_batch()
+    task = sc_task("task.p_silent_items=0.5", "task.p_zero_silence=0.0")
+    a = task.items(batch, torch.Generator().manual_seed(1))
+    b = task.items(batch, torch.Generator().manual_seed(1))
+    assert torch.equal(a["wave"], b["wave"])  # same step seed, same items
+    assert a["label"][:3].tolist() == [3, 7, 11]
+    n_silent = int((~a["active"]).sum())
+    assert n_silent in (3, 4)  # 3 active items at p = 0.5 -> 3 silent expected
+    silent = a["wave"][~a["active"]]
+    # Residual silent items are 20-45 dB below the residual, never digital zeros here.
+    residual = batch["mixture"][:, 0] - batch["targets"].sum(1)
+    ratio_db = 10 * torch.log10(silent.pow(2).mean(-1) / residual.pow(2).mean(-1).max())
+    assert bool((ratio_db < -19).all()) and bool((silent.abs().sum(-1) > 0).all())
+
+
+def test_sc_items_never_empty_and_crop_keeps_the_peak():
+    batch = scene_batch()
+    batch["active"][:] = False
+    batch["label_index"][:] = -1
+    items = sc_task("task.p_silent_items=0.0").items(batch, torch.Generator().manual_seed(0))
+    assert items["wave"].shape[0] >= 1 and not items["active"].any()
+    waves = torch.zeros(3, 10_000)
+    waves[0, 9_990] = 1.0
+    waves[1, 5] = 1.0
+    waves[2, 5_000] = 1.0
+    cropped = crop_items(waves, 1_000, torch.Generator().manual_seed(0))
+    assert cropped.shape == (3, 1_000) and torch.equal(cropped.abs().amax(-1), torch.ones(3))
+
+
+def test_silence_f1_counts_silent_as_positive():
+    energy = torch.tensor([-10.0, -2.0, 0.0, -8.0])
+    pred = torch.tensor([0, 0, 1, 1])
+    active = torch.tensor([True, False, False, True])
+    thr = torch.tensor([-5.0, -5.0])
+    assert silence_f1(energy, thr, pred, active) == 1.0
+    assert silence_f1(energy, torch.tensor([-20.0, -20.0]), pred, active) == pytest.approx(2 / 3)
+
+
+def test_sc_starts_from_an_m2d_pretrain_or_sc_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    pre = M2DPretrainModel(CONFIGS["toy"])
+    pre.frontend.set_norm_stats(-7.0, 3.0)
+    pre.config.norm_mean, pre.config.norm_std = -7.0, 3.0
+    save_checkpoint(tmp_path / "pre.pt", pre)
+    sc = build_model("m2d_sc", "toy")
+    load_initial_weights(sc, str(tmp_path / "pre.pt"))
+    online = pre.pretrainer.online.state_dict()
+    assert all(torch.equal(sc.encoder.state_dict()[k], online[k]) for k in online)
+    assert float(sc.frontend.mean) == -7.0 and sc.config.norm_std == 3.0
+
+    sc.thresholds.fill_(-4.25)
+    save_checkpoint(tmp_path / "sc.pt", sc)
+    other = build_model("m2d_sc", "toy")
+    load_initial_weights(other, str(tmp_path / "sc.pt"))
+    assert torch.equal(other.thresholds, sc.thresholds)
+
+
+@pytest.fixture
+def uss_checkpoint(tmp_path):
+    """An untrained tiny USS checkpoint (a frozen separator for SC items and TSE enrollment)."""
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path / "uss.pt", build_model("deft_mamba_uss", "tiny"))
+
+
+def test_sc_with_a_frozen_uss_adds_its_outputs_as_items(uss_checkpoint):
+    task = sc_task(f"task.uss_checkpoint={uss_checkpoint}", "task.p_silent_items=0.0")
+    task.setup(build_model("m2d_sc", "toy"))
+    assert task.uss is not None and not any(p.requires_grad for p in task.uss.parameters())
+    batch = scene_batch()
+    items = task.items(batch, torch.Generator().manual_seed(0))
+    # 3 ground-truth targets + 3 USS outputs of active slots (same labels) + 3 silent USS slots.
+    assert items["label"].tolist() == [3, 7, 11, 3, 7, 11, -1, -1, -1]
+    with torch.no_grad():
+        separated = task.uss(batch["mixture"]).foreground
+    assert torch.allclose(items["wave"][3:6], separated[batch["active"]])
+
+
+def test_tse_batch_has_ground_truth_clues_and_uss_or_oracle_enrollment(uss_checkpoint):
+    from engine.train.config import apply_overrides
+    from engine.train.tasks.tse import TSETraining, class_clues
+
+    batch = scene_batch()
+    clues = class_clues(batch["label_index"])
+    assert clues.shape == (2, 3, 18)
+    assert clues[0, 0, 3] == 1 and clues[0, 1, 7] == 1 and clues[0, 2].sum() == 0
+    assert clues.sum() == 3
+
+    cfg = apply_overrides(named_config("tse", "smoke"), [f"task.uss_checkpoint={uss_checkpoint}"])
+    task = TSETraining(cfg, CPU)
+    task.setup(build_model("deft_mamba_tse", "tiny"))
+    out = task.prepare_batch(dict(batch), torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = task.uss(batch["mixture"]).foreground
+    assert torch.allclose(out["enrollment"], expected)
+    assert torch.equal(out["clues"], clues)
+
+    oracle = TSETraining(named_config("tse", "smoke"), CPU)
+    oracle.setup(build_model("deft_mamba_tse", "tiny"))
+    enr = oracle.prepare_batch(dict(batch), torch.Generator().manual_seed(0))["enrollment"]
+    # The stand-in enrollment is the target plus leakage 5-25 dB below it.
+    leak = enr - batch["targets"]
+    act = batch["active"]
+    ratio = 10 * torch.log10(leak[act].pow(2).mean(-1) / batch["targets"][act].pow(2).mean(-1))
+    assert bool(((ratio > -25.1) & (ratio < -4.9)).all())
