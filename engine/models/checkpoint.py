@@ -37,7 +37,11 @@ def checkpoint_dict(
 
     def prepare(v: torch.Tensor) -> torch.Tensor:
         v = v.detach().cpu()
-        return v.to(dtype) if dtype is not None and v.is_floating_point() else v
+        # Small tensors (thresholds, normalisation statistics, norms) stay exact: halving them
+        # saves nothing and would round calibrated values such as energy thresholds.
+        if dtype is not None and v.is_floating_point() and v.numel() >= 4096:
+            return v.to(dtype)
+        return v
 
     return {
         "format": FORMAT_VERSION,
