@@ -7,7 +7,6 @@ export never leaves a half-written file under the final name.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import struct
 from collections.abc import Callable, Iterable
@@ -15,79 +14,25 @@ from pathlib import Path
 
 import soundfile as sf
 
+# The one BWF implementation (stdlib only, no engine internals behind it).
+from engine.audio.bwf import build_bext, insert_bext, read_bext
+
 BLOCK_FRAMES = 1 << 18
-_BEXT_SIZE = 602  # fixed part of a version-2 bext chunk (EBU Tech 3285)
 
 
 def bext_chunk(time_reference: int, description: str = "", originator: str = "Scenesplit") -> bytes:
     """A complete `bext` chunk (id, size, body); `time_reference` in samples since midnight."""
-    if time_reference < 0:
-        raise ValueError(f"time_reference must be >= 0 samples, got {time_reference}")
-    now = _dt.datetime.now()
-    body = struct.pack(
-        "<256s32s32s10s8sQH64s10s180s",
-        description.encode("ascii", "replace")[:256],
-        originator.encode("ascii", "replace")[:32],
-        b"",
-        now.strftime("%Y-%m-%d").encode(),
-        now.strftime("%H:%M:%S").encode(),
-        time_reference,
-        2,
-        b"",
-        b"",
-        b"",
-    )
+    body = build_bext(time_reference, description, originator)
     return struct.pack("<4sI", b"bext", len(body)) + body
 
 
 def read_time_reference(path: str | os.PathLike) -> int | None:
     """The bext time reference (samples) of a WAV file, or None when it has no bext chunk."""
-    with open(path, "rb") as f:
-        head = f.read(12)
-        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return None
-        end = os.fstat(f.fileno()).st_size
-        pos = 12
-        while pos + 8 <= end:
-            f.seek(pos)
-            cid, size = struct.unpack("<4sI", f.read(8))
-            if cid == b"bext" and size >= 346:
-                f.seek(pos + 8 + 338)
-                return struct.unpack("<Q", f.read(8))[0]
-            pos += 8 + size + (size & 1)
-    return None
-
-
-def _with_bext(src: Path, dst: Path, chunk: bytes) -> None:
-    """Copy RIFF/WAVE `src` to `dst`, putting `chunk` right before the `data` chunk."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        head = fin.read(12)
-        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            raise ValueError(f"{src}: not a RIFF/WAVE file")
-        end = os.fstat(fin.fileno()).st_size
-        chunks, pos = [], 12
-        while pos + 8 <= end:
-            fin.seek(pos)
-            cid, size = struct.unpack("<4sI", fin.read(8))
-            if cid != b"bext":
-                chunks.append((cid, pos + 8, size))
-            pos += 8 + size + (size & 1)
-        riff = 4 + len(chunk) + sum(8 + s + (s & 1) for _, _, s in chunks)
-        if riff > 0xFFFFFFFF:
-            raise ValueError("WAV over 4 GiB; export a shorter range")
-        fout.write(struct.pack("<4sI4s", b"RIFF", riff, b"WAVE"))
-        for cid, offset, size in chunks:
-            if cid == b"data":
-                fout.write(chunk)
-            fout.write(struct.pack("<4sI", cid, size))
-            fin.seek(offset)
-            left = size + (size & 1)
-            while left:
-                data = fin.read(min(left, 1 << 22))
-                if not data:
-                    raise ValueError(f"{src}: truncated chunk {cid!r}")
-                fout.write(data)
-                left -= len(data)
+    try:
+        bext = read_bext(path)
+    except ValueError:  # not a RIFF/WAVE file
+        return None
+    return bext["time_reference"] if bext else None
 
 
 def render_wav(
@@ -123,7 +68,7 @@ def render_wav(
                         break
                     fout.write(block)
                     left -= block.shape[0]
-        _with_bext(plain, final, bext_chunk(time_reference, description))
+        insert_bext(plain, final, build_bext(time_reference, description))
         os.replace(final, dest)
     finally:
         plain.unlink(missing_ok=True)
