@@ -6,7 +6,7 @@ import argparse
 import importlib
 
 # Benchmark modules under engine.bench; each defines `register(subparsers)`.
-BENCHMARKS = ("io", "scenes", "models", "sc", "pipeline", "server", "editor")
+BENCHMARKS = ("io", "scenes", "models", "train", "sc", "pipeline", "server", "editor")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

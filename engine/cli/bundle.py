@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--sc", required=True, help="M2D-SC checkpoint (with calibrated thresholds)")
     a.add_argument("--out", required=True, help="bundle folder to write")
     a.add_argument("--name", default="", help="bundle name (default: the folder name)")
+    a.add_argument("--half", action="store_true", help="store weights as fp16 (shipped bundles)")
     a.set_defaults(func=assemble)
 
     e = verbs.add_parser("export", help="copy a checkpoint without trainer state (optionally fp16)")
@@ -34,7 +35,7 @@ def assemble(args: argparse.Namespace) -> int:
     """Load the three checkpoints, check their roles and write the bundle."""
     from engine.train.bundle import assemble_bundle
 
-    path = assemble_bundle(args.uss, args.tse, args.sc, args.out, name=args.name)
+    path = assemble_bundle(args.uss, args.tse, args.sc, args.out, name=args.name, half=args.half)
     print(f"bundle -> {path}")
     return 0
 

@@ -8,7 +8,15 @@ from engine.losses.classification import (
     kl_to_uniform,
     silence_bce,
 )
-from engine.losses.separation import masked_snr_loss, neg_sa_sdr, neg_si_snr, snr_db
+from engine.losses.separation import (
+    masked_snr_loss,
+    neg_sa_sdr,
+    neg_sdr_soft,
+    neg_si_snr,
+    pit_order,
+    reorder,
+    snr_db,
+)
 
 __all__ = [
     "arcface_logits",
@@ -18,7 +26,10 @@ __all__ = [
     "kl_to_uniform",
     "masked_snr_loss",
     "neg_sa_sdr",
+    "neg_sdr_soft",
     "neg_si_snr",
+    "pit_order",
+    "reorder",
     "silence_bce",
     "snr_db",
 ]

@@ -5,6 +5,8 @@ Every function returns one value per batch item; callers average. eps guards emp
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 EPS = 1e-8
@@ -54,3 +56,65 @@ def masked_snr_loss(
     if mask.shape != est.shape[:2]:
         raise ValueError(f"mask shape {tuple(mask.shape)} must be {tuple(est.shape[:2])}")
     return -(mask.to(est.dtype) * snr_db(est, ref, eps)).mean(-1)
+
+
+SNR_MAX_DB = 30.0
+"""Soft threshold of `neg_sdr_soft`: past this SNR a reference's error stops mattering."""
+
+ABSENT_FLOOR_DB = -40.0
+"""Level, relative to the mixture, below which an output for an absent source costs nothing."""
+
+
+def neg_sdr_soft(
+    est: torch.Tensor,
+    ref: torch.Tensor,
+    mixture: torch.Tensor,
+    snr_max_db: float = SNR_MAX_DB,
+    floor_db: float = ABSENT_FLOOR_DB,
+    dims: tuple[int, ...] = (-1,),
+) -> torch.Tensor:
+    """Negative SDR with soft thresholds (MixIT-style), safe for absent (all-zero) references.
+
+    `10 log10(|r - e|^2 + tau |r|^2 + f) - 10 log10(|r|^2 + f)` with `tau = 10^(-snr_max/10)`
+    and `f = 10^(floor/10) |mixture|^2`. For a present source this is -SNR capped at
+    `snr_max_db`; for an absent one it is `10 log10(1 + |e|^2 / f)`: zero once the output is
+    `floor_db` below the mixture, so it cannot reward (and blow up towards) exact silence the
+    way SA-SDR / SI-SNR against zeros (`10 log10(|e|^2 / eps)`) does. With `dims` (-2, -1) the
+    energies are summed over sources first (source-aggregated, as SA-SDR).
+
+    Shape: est, ref `[B, ..., N]`, mixture `[B, N]` -> `[B, ...]` reduced over `dims`.
+    """
+    _check(est, ref)
+    tau = 10 ** (-snr_max_db / 10)
+    floor = 10 ** (floor_db / 10) * mixture.pow(2).sum(-1)
+    ref_e = ref.pow(2).sum(dims)
+    err = (ref - est).pow(2).sum(dims)
+    floor = floor.view(floor.shape + (1,) * (ref_e.ndim - floor.ndim)) + EPS
+    return 10 * (torch.log10(err + tau * ref_e + floor) - torch.log10(ref_e + floor))
+
+
+def pit_order(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Per item, the permutation of estimate slots that minimises the summed squared error.
+
+    Minimising `sum_k |ref_k - est_perm(k)|^2` maximises SA-SDR (its numerator does not depend
+    on the order), so this is the permutation-invariant assignment for SA-SDR losses. Silent
+    reference slots take the quietest estimates. No gradient flows through the choice.
+
+    Shape: est, ref `[B, M, N]` -> `[B, M]` long: estimate index for each reference slot.
+    """
+    _check(est, ref)
+    m = ref.shape[1]
+    with torch.no_grad():
+        e, r = est.detach().float(), ref.detach().float()
+        # |r_i - e_j|^2 = |r_i|^2 - 2 r_i.e_j + |e_j|^2, without an [B, M, M, N] tensor
+        cost = r.pow(2).sum(-1)[:, :, None] - 2 * r @ e.transpose(1, 2) + e.pow(2).sum(-1)[:, None]
+        perms = torch.tensor(list(itertools.permutations(range(m))), device=est.device)
+        rows = torch.arange(m, device=est.device)
+        totals = cost[:, rows[None, :], perms].sum(-1)  # [B, M!]
+        return perms[totals.argmin(-1)]
+
+
+def reorder(x: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """Slots of `x` in `order` (from `pit_order`). Shape: `[B, M, ...]`, `[B, M]` -> `[B, M, ...]`."""
+    index = order.view(*order.shape, *([1] * (x.ndim - 2))).expand(*order.shape, *x.shape[2:])
+    return x.gather(1, index)

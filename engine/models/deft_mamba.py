@@ -12,8 +12,14 @@ Inferred choices (documented here, tested in tests/engine/models):
   transposed conv of kernel (3, s), stride (1, s);
 - lite variants: the encoder strides the 641 bins by s (kernel (3, s), stride (1, s)) to cut
   the sequence the F blocks see and the number of T sequences by s.
+- band-split variants (`freq_bands`, the CPU tier): frequency regions with their own stride,
+  fine at low frequencies and coarse at high ones, as band-split separators do;
 - level: inputs are divided by the mixture's RMS and outputs multiplied back, so the network
-  sees unit-level signals whatever the recording level.
+  sees unit-level signals whatever the recording level;
+- output "mask" (the CPU tier): the decoder's two channels are a complex mask on the reference
+  channel's spectrum (the input's first re/im pair), offset by 1/S so that an untrained model
+  returns mixture / S per object. Training then starts at the mixture's SDR instead of from
+  silence: a direct output learned almost nothing in 150 CPU steps, the mask did (issue 13).
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ class DeftMambaConfig:
     film_dim: int = 0  # clue embedding size; 0 = no conditioning
     film_gain: bool = False
     block_tokens: int = 4096  # sequences go through a block in groups of <= this many steps
+    # Band-split frequency encoder: ((first bin, stride), ...) regions in increasing order; the
+    # last region runs to bin 640. Empty = one uniform region of `freq_stride`.
+    freq_bands: tuple[tuple[int, int], ...] = ()
+    output: str = "direct"  # "direct" (re/im of the target) or "mask" (complex mask, see above)
 
 
 class DeftMamba(nn.Module):
@@ -69,8 +79,13 @@ class DeftMamba(nn.Module):
         s, d = c.freq_stride, c.dim
         if s < 1:
             raise ValueError(f"freq_stride must be >= 1, got {s}")
+        if c.output not in ("direct", "mask"):
+            raise ValueError(f"output must be 'direct' or 'mask', got {c.output!r}")
         kernel, pad = ((3, 3), (1, 1)) if s == 1 else ((3, s), (1, 0))
-        self.encoder = nn.Conv2d(c.in_channels, d, kernel, stride=(1, s), padding=pad)
+        if c.freq_bands:
+            self.bands = BandSplit(c.freq_bands, c.in_channels, d)
+        else:
+            self.encoder = nn.Conv2d(c.in_channels, d, kernel, stride=(1, s), padding=pad)
         self.encoder_norm = nn.GroupNorm(1, d)
         mamba = dict(
             d_state=c.d_state,
@@ -94,15 +109,25 @@ class DeftMamba(nn.Module):
         )
         self.separator = nn.Linear(d, d * c.n_objects)
         self.separator_act = nn.PReLU()
-        self.decoder = nn.ConvTranspose2d(d, 2, kernel, stride=(1, s), padding=pad)
+        if not c.freq_bands:
+            self.decoder = nn.ConvTranspose2d(d, 2, kernel, stride=(1, s), padding=pad)
+        if c.output == "mask":
+            # Zero mask deltas at the start: every object begins as mixture / S.
+            decoder = self.bands.decoders if c.freq_bands else [self.decoder]
+            for layer in decoder:
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
 
     def forward(
         self, spec: torch.Tensor, length: int, embedding: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         c = self.config
         b, _, t, f = spec.shape
-        pad_f = (-f) % c.freq_stride
-        x = self.encoder(F.pad(spec, (0, pad_f)) if pad_f else spec)
+        if c.freq_bands:
+            x = self.bands.encode(spec)
+        else:
+            pad_f = (-f) % c.freq_stride
+            x = self.encoder(F.pad(spec, (0, pad_f)) if pad_f else spec)
         x = self.encoder_norm(x).permute(0, 2, 3, 1).contiguous()  # [B, T, F', D]
         for freq_block, time_block in zip(self.freq_blocks, self.time_blocks, strict=True):
             _, _, fp, d = x.shape
@@ -113,8 +138,15 @@ class DeftMamba(nn.Module):
         _, _, fp, d = x.shape
         objects = self.separator_act(self.separator(x)).view(b, t, fp, c.n_objects, d)
         objects = objects.permute(0, 3, 1, 2, 4)  # [B, S, T, F', D]
-        ri = self.decoder(objects.reshape(b * c.n_objects, t, fp, d).permute(0, 3, 1, 2))
-        spec_out = from_real_imag(ri[..., :f])  # [B*S, 1, T, F]
+        features = objects.reshape(b * c.n_objects, t, fp, d).permute(0, 3, 1, 2)
+        if c.freq_bands:
+            ri = self.bands.decode(features, f)
+        else:
+            ri = self.decoder(features)[..., :f]
+        spec_out = from_real_imag(ri)  # [B*S, 1, T, F]
+        if c.output == "mask":
+            ref = from_real_imag(spec[:, :2]).repeat_interleave(c.n_objects, 0)
+            spec_out = (spec_out + 1.0 / c.n_objects) * ref
         wave = istft(spec_out, length).view(b, c.n_objects, length)
         return wave.to(spec.dtype), objects
 
@@ -140,6 +172,61 @@ class DeftMamba(nn.Module):
             emb = embedding[start : start + group] if embedding is not None else None
             outs.append(block(x[start : start + group], emb))
         return torch.cat(outs)
+
+
+class BandSplit(nn.Module):
+    """Non-uniform frequency encoder/decoder: each region of bins has its own stride.
+
+    Region r covers bins [start_r, start_{r+1}) (the last one up to the top bin) and becomes
+    ceil(width / stride) tokens through a `Conv2d(C -> D, (3, stride), stride (1, stride))`; the
+    decoder mirrors it with a transposed conv per region, cropped back to the region's width.
+
+    Shape:
+        encode: `[B, C, T, 641]` -> `[B, D, T, F']`; decode: `[B, D, T, F']` -> `[B, 2, T, 641]`.
+    """
+
+    def __init__(self, bands: tuple[tuple[int, int], ...], in_channels: int, dim: int) -> None:
+        super().__init__()
+        starts = [int(b[0]) for b in bands]
+        if not bands or starts[0] != 0 or starts != sorted(set(starts)) or starts[-1] >= N_FREQ:
+            raise ValueError(
+                f"freq_bands must start at bin 0 and increase below {N_FREQ}, got {bands}"
+            )
+        if any(int(b[1]) < 1 for b in bands):
+            raise ValueError(f"freq_bands strides must be >= 1, got {bands}")
+        ends = starts[1:] + [N_FREQ]
+        self.regions = [(a, e, int(s)) for (a, s), e in zip(bands, ends, strict=True)]
+        self.tokens = [-(-(e - a) // s) for a, e, s in self.regions]
+        self.encoders = nn.ModuleList(
+            nn.Conv2d(in_channels, dim, (3, s), stride=(1, s), padding=(1, 0))
+            for _, _, s in self.regions
+        )
+        self.decoders = nn.ModuleList(
+            nn.ConvTranspose2d(dim, 2, (3, s), stride=(1, s), padding=(1, 0))
+            for _, _, s in self.regions
+        )
+
+    @property
+    def n_tokens(self) -> int:
+        """F': frequency tokens the trunk sees."""
+        return sum(self.tokens)
+
+    def encode(self, spec: torch.Tensor) -> torch.Tensor:
+        """Spectral channels -> frequency tokens (see the class docstring)."""
+        out = []
+        for (a, e, s), conv in zip(self.regions, self.encoders, strict=True):
+            region = spec[..., a:e]
+            pad = (-(e - a)) % s
+            out.append(conv(F.pad(region, (0, pad)) if pad else region))
+        return torch.cat(out, -1)
+
+    def decode(self, x: torch.Tensor, n_freq: int) -> torch.Tensor:
+        """Frequency tokens -> re/im channels over `n_freq` bins."""
+        out, first = [], 0
+        for (a, e, _), n, deconv in zip(self.regions, self.tokens, self.decoders, strict=True):
+            out.append(deconv(x[..., first : first + n])[..., : e - a])
+            first += n
+        return torch.cat(out, -1)[..., :n_freq]
 
 
 def check_waveform(name: str, x: torch.Tensor, channels: int) -> None:

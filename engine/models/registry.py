@@ -47,10 +47,13 @@ def config_from_dict(name: str, values: dict[str, Any]):
     for key, value in values.items():
         # Plain data turns tuples into lists; restore them where the field default is a tuple.
         default = known[key].default
-        kwargs[key] = (
-            tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
-        )
+        kwargs[key] = _tuples(value) if isinstance(default, tuple) else value
     return cls(**kwargs)
+
+
+def _tuples(value: Any) -> Any:
+    """Lists (at any depth) back to tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 def build_model(name: str, config: Any = "lite") -> nn.Module:

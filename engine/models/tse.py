@@ -98,6 +98,16 @@ class DeftMambaTSE(nn.Module):
 CONFIGS = {
     "paper": TSEConfig(),
     "lite": TSEConfig(dim=32, n_blocks=4, freq_stride=4, attn_head_dim=None, film_dim=64),
+    # CPU tier: the USS "cpu" trunk (41 frequency tokens, mask output) with the clue FiLM.
+    "cpu": TSEConfig(
+        dim=32,
+        n_blocks=4,
+        freq_stride=16,
+        attn_head_dim=None,
+        chunk_size=16,
+        film_dim=64,
+        output="mask",
+    ),
     "tiny": TSEConfig(
         dim=8,
         n_blocks=1,

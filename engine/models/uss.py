@@ -8,6 +8,7 @@ One decoder is shared by the three foreground slots.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -91,6 +92,18 @@ CONFIGS = {
     # Mamba as in the paper (d_state 16, expand 4, headdim 16), attention 4 heads of D / 4.
     # 0.30 M parameters (1.1 MB), 8.5 GFLOP per second of audio; `bench models` has timings.
     "lite": USSConfig(dim=32, n_blocks=4, freq_stride=4, attn_head_dim=None, class_hidden=64),
+    # CPU tier (issue 13): trains and runs on two CPU cores. Frequency tokens cut from 161 to
+    # 41 (641 bins / 16), output as a complex mask on the mixture so training starts at the
+    # mixture's SDR. Chosen among the CPU_CANDIDATES by learning curves (packaging/cpu/README.md).
+    "cpu": USSConfig(
+        dim=32,
+        n_blocks=4,
+        freq_stride=16,
+        attn_head_dim=None,
+        chunk_size=16,
+        class_hidden=64,
+        output="mask",
+    ),
     # Toy size for tests of other modules: a forward over 1 s in well under a second.
     "tiny": USSConfig(
         dim=8,
@@ -105,3 +118,20 @@ CONFIGS = {
         class_hidden=16,
     ),
 }
+
+
+CPU_BANDS = ((0, 4), (48, 8), (176, 16), (400, 32))
+"""Band-split regions of the CPU candidates: 25 Hz bins; 100 Hz tokens below 1.2 kHz,
+200 Hz to 4.4 kHz, 400 Hz to 10 kHz, 800 Hz above (12 + 16 + 14 + 8 = 50 tokens)."""
+
+CPU_CANDIDATES = {
+    "cpu": CONFIGS["cpu"],
+    "cpu-bands": dataclasses.replace(CONFIGS["cpu"], freq_stride=1, freq_bands=CPU_BANDS),
+    "cpu-wide": dataclasses.replace(CONFIGS["cpu"], dim=48, n_blocks=3),
+    "cpu-fine": dataclasses.replace(CONFIGS["cpu"], freq_stride=8),
+}
+"""USS configs compared for the CPU tier at equal CPU time (`scenesplit train uss --config
+cpu model=<name>`); the winner is `cpu`."""
+CONFIGS.update(CPU_CANDIDATES)
+# The CPU tier's recipe at toy size: the test that a separator learns on real scenes.
+CONFIGS["tiny-mask"] = dataclasses.replace(CONFIGS["tiny"], dim=16, freq_stride=16, output="mask")

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from engine.models.checkpoint import CheckpointError, load_checkpoint
-from engine.pipeline.bundle import ROLES, BundleError, save_bundle
+from engine.pipeline.bundle import (
+    BUNDLE_FILE,
+    ROLES,
+    BundleError,
+    copy_bundle,
+    read_bundle_meta,
+    save_bundle,
+)
 
 
 def assemble_bundle(
@@ -15,13 +23,16 @@ def assemble_bundle(
     sc: str | os.PathLike,
     out: str | os.PathLike,
     name: str = "",
+    half: bool = False,
 ) -> Path:
     """Write a bundle folder from three run checkpoints, checking each holds the right model.
 
     The SC checkpoint's `thresholds` buffer (calibrated by the SC run) becomes the bundle's
-    thresholds; each checkpoint's training step, task and validation metrics go into `notes`.
+    thresholds; each checkpoint's training step, task and validation metrics go into `notes`,
+    with `notes.trained[role]` true for every model that saw training steps and the CPU-hours
+    and scenes each was trained for (as its trainer counted them).
     """
-    models, steps, notes = {}, {}, {"trained": True, "sources": {}}
+    models, steps, notes = {}, {}, {"trained": {}, "sources": {}}
     for role, path in (("uss", uss), ("tse", tse), ("sc", sc)):
         try:
             model, meta = load_checkpoint(path)
@@ -34,12 +45,46 @@ def assemble_bundle(
         models[role] = model
         steps[role] = int(meta.get("step", 0))
         train = meta.get("extra", {}).get("train", {})
+        metrics = train.get("metrics", {})
+        notes["trained"][role] = steps[role] > 0
         notes["sources"][role] = {
             "checkpoint": str(path),
             "step": steps[role],
             "config": train.get("config", {}).get("model"),
-            "metrics": train.get("metrics", {}),
+            "metrics": metrics,
+            "cpu_hours": metrics.get("cpu_hours"),
+            "scenes": metrics.get("scenes"),
         }
     return save_bundle(
-        out, models["uss"], models["tse"], models["sc"], name=name, steps=steps, notes=notes
+        out,
+        models["uss"],
+        models["tse"],
+        models["sc"],
+        name=name,
+        steps=steps,
+        notes=notes,
+        half=half,
     )
+
+
+def add_heldout_notes(bundle: str | os.PathLike, point: dict) -> None:
+    """Record a held-out evaluation (a campaign point) in a bundle's `notes.heldout`."""
+    path = Path(bundle) / BUNDLE_FILE
+    meta = json.loads(path.read_text())
+    meta.setdefault("notes", {})["heldout"] = point
+    tmp = path.with_name(f".{BUNDLE_FILE}.part")
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, path)
+
+
+def ship_bundle(bundle: str | os.PathLike, shipped: str | os.PathLike) -> Path:
+    """Replace the shipped bundle's files with `bundle`'s, keeping the classifier's notes."""
+    old = read_bundle_meta(shipped)
+    new_meta_path = Path(bundle) / BUNDLE_FILE
+    meta = json.loads(new_meta_path.read_text())
+    notes = meta.setdefault("notes", {})
+    for key in ("sc",):  # how the shipped classifier was made, when it came along unchanged
+        if key in old.get("notes", {}) and key not in notes:
+            notes[key] = old["notes"][key]
+    new_meta_path.write_text(json.dumps(meta, indent=2))
+    return copy_bundle(bundle, shipped)

@@ -134,7 +134,7 @@ def _resume(
     trainer = data["extra"]["trainer"]
     optimizer.load_state_dict(trainer["optimizer"])
     set_rng_state(trainer["rng"])
-    return int(trainer["step"]), trainer.get("best")
+    return int(trainer["step"]), trainer.get("best"), float(trainer.get("cpu_s", 0.0))
 
 
 def train(
@@ -164,10 +164,10 @@ def train(
     optimizer = make_optimizer(model, config.optim, device)
     total = total_steps_of(config, dist.world_size)
 
-    step, best = 0, None
+    step, best, cpu_s_before = 0, None, 0.0
     last_path = out_dir / LAST
     if resume and last_path.is_file():
-        step, best = _resume(last_path, model, optimizer, task, config)
+        step, best, cpu_s_before = _resume(last_path, model, optimizer, task, config)
         log.text(f"resumed from {last_path} at step {step}")
     else:
         torch.manual_seed(config.seed + 1000 * dist.rank)
@@ -207,14 +207,26 @@ def train(
     bad_steps = 0
     last_valid: dict[str, float] = {}
 
+    cpu_start = time.process_time()
+
+    def cpu_s() -> float:
+        """CPU seconds of this training process over every run of this folder (all ranks' share
+        is this rank's times the world size), the x axis of CPU-tier learning curves."""
+        return cpu_s_before + (time.process_time() - cpu_start) * dist.world_size
+
     def save_last(metrics: dict[str, float]) -> None:
         trainer = {
             "optimizer": optimizer.state_dict(),
             "step": step,
             "best": best,
             "rng": rng_state(),
+            "cpu_s": cpu_s(),
         }
         save_run_checkpoint(last_path, model, config, step, metrics, trainer)
+
+    def counters() -> dict[str, float]:
+        scenes = step * config.data.batch_size * dist.world_size
+        return {"cpu_hours": cpu_s() / 3600, "scenes": float(scenes)}
 
     batches = iter(loader)
     while step < total:
@@ -264,7 +276,9 @@ def train(
             rate = (step - step_log) / max(now - t_log, 1e-9)
             t_log, step_log = now, step
             log.scalars(
-                "train", step, {"loss": loss_value, "lr": lr, "grad_norm": grad_norm, **parts}
+                "train",
+                step,
+                {"loss": loss_value, "lr": lr, "grad_norm": grad_norm, **parts, **counters()},
             )
             if progress is not None:
                 progress(
@@ -303,7 +317,7 @@ def train(
         if step % config.valid_every == 0 or step == total or stop_now:
             model.eval()
             with autocast_for(config, device):
-                metrics = task.validate(model, valid_loader)
+                metrics = {**task.validate(model, valid_loader), **counters()}
             last_valid = metrics
             result.valid.append({"step": step, **metrics})
             value = metrics[task.metric]

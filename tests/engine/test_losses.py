@@ -88,3 +88,52 @@ def test_silence_bce():
     assert loss[0].item() == pytest.approx(math.log(2), abs=1e-6)
     assert loss[1].item() < 1e-4
     assert np.isfinite(silence_bce(torch.tensor([-50.0]), torch.tensor([True])).item())
+
+
+def test_soft_sdr_is_minus_snr_for_a_present_source_below_the_cap():
+    from engine.losses import neg_sdr_soft, snr_db
+
+    g = torch.Generator().manual_seed(0)
+    ref = torch.randn(3, 2000, generator=g)
+    est = ref + 0.3 * torch.randn(3, 2000, generator=g)  # ~10 dB
+    mix = torch.randn(3, 2000, generator=g)
+    soft = neg_sdr_soft(est, ref, mix)
+    # the cap (30 dB) and the floor (-40 dB re mixture) move a 10 dB SNR by ~0.05 dB
+    assert torch.allclose(soft, -snr_db(est, ref), atol=0.1)
+    assert (soft > -snr_db(est, ref)).all()  # both thresholds only ever lower the SNR
+
+
+def test_soft_sdr_caps_the_reward_of_a_perfect_estimate():
+    from engine.losses import neg_sdr_soft
+
+    ref = torch.randn(1, 1000)
+    loss = neg_sdr_soft(ref.clone(), ref, torch.zeros(1, 1000), snr_max_db=30.0)
+    assert math.isclose(float(loss), -30.0, abs_tol=1e-3)
+
+
+def test_soft_sdr_of_an_absent_source_is_finite_and_zero_for_silence():
+    """Against an all-zero reference SA-SDR is 10 log10(|est|^2 / eps): unbounded below for
+    exact silence, which taught the separator to output silence. The soft loss is >= 0 and
+    reaches 0 once the output is 40 dB below the mixture."""
+    from engine.losses import neg_sdr_soft
+
+    mix = torch.randn(2, 4000)
+    zero = torch.zeros(2, 3, 4000)
+    silent = neg_sdr_soft(zero, zero, mix, dims=(-2, -1))
+    assert torch.allclose(silent, torch.zeros(2), atol=1e-6)
+    quiet = neg_sdr_soft(3e-4 * torch.randn(2, 3, 4000), zero, mix, dims=(-2, -1))
+    loud = neg_sdr_soft(torch.randn(2, 3, 4000), zero, mix, dims=(-2, -1))
+    assert (quiet >= 0).all() and (quiet < 0.1).all() and (loud > 30).all()
+    assert torch.isfinite(neg_sa_sdr(zero, zero)).all()  # plain SA-SDR: 0/0 with eps...
+    assert float(neg_sa_sdr(1e-3 * torch.ones(1, 3, 4000), zero[:1])) > 30  # ...but huge here
+
+
+def test_soft_sdr_aggregates_over_sources_like_sa_sdr():
+    from engine.losses import neg_sdr_soft
+
+    g = torch.Generator().manual_seed(1)
+    ref = torch.randn(2, 3, 1000, generator=g)
+    ref[:, 2] = 0  # one silent slot, as in scenes with two foreground events
+    est = ref + 0.3 * torch.randn(2, 3, 1000, generator=g)
+    soft = neg_sdr_soft(est, ref, torch.randn(2, 1000, generator=g), dims=(-2, -1))
+    assert torch.allclose(soft, neg_sa_sdr(est, ref), atol=0.05)

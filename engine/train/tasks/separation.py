@@ -1,4 +1,8 @@
-"""Validation shared by the separators (USS, TSE): SA-SDR, SNRi of active slots, CA-SDRi."""
+"""Validation shared by the separators (USS, TSE): SI-SDRi and SNRi of active slots, SA-SDR, CA-SDRi.
+
+SI-SDRi is the guide: plain SNRi rewards near-silent outputs (the SNR of a zero estimate is
+0 dB, the mixture's is negative), so an untrained separator scores about +5 dB SNRi.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import numpy as np
 import torch
 
 from engine.constants import CLASSES, SILENCE
-from engine.metrics import ca_sdri, label_set_correct, sa_sdr, snr
+from engine.metrics import ca_sdri, label_set_correct, sa_sdr, si_sdr, snr
 from engine.train import distributed
 
 
@@ -28,6 +32,7 @@ class SeparationScores:
             "label_correct": 0.0,
             "active_slots": 0.0,
             "snri": 0.0,
+            "si_sdri": 0.0,
         }
 
     def add(
@@ -61,9 +66,12 @@ class SeparationScores:
                 if lab != SILENCE:
                     self.sums["active_slots"] += 1
                     self.sums["snri"] += float(snr(est[b, k], ref[b, k]) - snr(mix0[b], ref[b, k]))
+                    self.sums["si_sdri"] += float(
+                        si_sdr(est[b, k], ref[b, k]) - si_sdr(mix0[b], ref[b, k])
+                    )
 
     def result(self, device: torch.device) -> dict[str, float]:
-        """Means over all ranks' scenes: sa_sdr, ca_sdri, label_accuracy, snri (active slots)."""
+        """Means over all ranks' scenes: sa_sdr, ca_sdri, label_accuracy; snri, si_sdri (active slots)."""
         s = distributed.all_reduce_sum(self.sums, device)
         n = max(s["scenes"], 1.0)
         return {
@@ -71,4 +79,5 @@ class SeparationScores:
             "ca_sdri": s["ca_sdri"] / n,
             "label_accuracy": s["label_correct"] / n,
             "snri": s["snri"] / max(s["active_slots"], 1.0),
+            "si_sdri": s["si_sdri"] / max(s["active_slots"], 1.0),
         }

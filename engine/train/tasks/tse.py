@@ -5,8 +5,11 @@ outputs become the enrollment of the same slots; the class clues are the ground-
 (zero rows for silent slots). Without a USS checkpoint the enrollment is the target plus the
 scene's residual at a random level (a stand-in for a separator's leakage, for smoke runs and a
 TSE trained before any USS exists).
-Loss (METHOD.md): masked SNR on foreground slots + 0.01 (-SI-SNR) on interference and noise.
-Validation: SA-SDR, SNRi of active slots and CA-SDRi with ground-truth clues.
+Loss (METHOD.md): masked SNR on foreground slots + 0.01 (-SI-SNR) on interference and noise;
+with `task.soft_snr_max_db` > 0 the latter are soft-thresholded SDRs, finite when the scene has
+no interference or noise (see engine.train.tasks.uss).
+Validation: SI-SDRi (selects the best checkpoint), SA-SDR, SNRi of active slots and CA-SDRi
+with ground-truth clues.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.constants import NUM_CLASSES
-from engine.losses import masked_snr_loss, neg_si_snr
+from engine.losses import masked_snr_loss, neg_sdr_soft, neg_si_snr
 from engine.models.checkpoint import load_checkpoint
 from engine.train.tasks.base import Task
 from engine.train.tasks.separation import SeparationScores
@@ -50,11 +53,50 @@ def oracle_enrollment(
     return targets + gain[..., None] * residual
 
 
+def init_trunk_from_uss(tse: nn.Module, path: str) -> int:
+    """Copy a USS checkpoint's trunk into a TSE of the same trunk size; returns tensors copied.
+
+    The USS encoder's 8 mixture channels fill the first 8 of the TSE's 14; the enrollment
+    channels are zeroed, and the FiLM projections start at zero anyway, so the TSE starts as
+    the USS and learns from there to use its clues.
+    """
+    state, meta = load_checkpoint(path, "cpu")
+    if meta["model"] != "deft_mamba_uss":
+        raise ValueError(f"{path}: holds a {meta['model']} model, expected deft_mamba_uss")
+    source = {k[len("trunk.") :]: v for k, v in state.state_dict().items() if k.startswith("trunk.")}
+    target = tse.trunk.state_dict()
+    copied = 0
+    with torch.no_grad():
+        for key, value in source.items():
+            if key not in target:
+                raise ValueError(f"{path}: USS trunk tensor {key} has no place in this TSE")
+            dest = target[key]
+            if dest.shape == value.shape:
+                dest.copy_(value)
+            elif dest.ndim == 4 and dest.shape[0] == value.shape[0] and key.endswith("weight"):
+                dest.zero_()  # an encoder: mixture channels first, enrollment channels zero
+                dest[:, : value.shape[1]].copy_(value)
+            else:
+                raise ValueError(
+                    f"{path}: {key} is {tuple(value.shape)} in the USS but "
+                    f"{tuple(dest.shape)} in this TSE; the trunk sizes differ"
+                )
+            copied += 1
+    return copied
+
+
 class TSETraining(Task):
     """The TSE module's batch function (enrollment + clues), loss and metric."""
 
     model_name = "deft_mamba_tse"
-    metric = "ca_sdri"
+    metric = "si_sdri"
+
+    def build_model(self) -> nn.Module:
+        """The configured size, its trunk initialised from `task.init_from_uss` when given."""
+        model = super().build_model()
+        if self.config.task.init_from_uss:
+            init_trunk_from_uss(model, self.config.task.init_from_uss)
+        return model
 
     def setup(self, model: nn.Module) -> None:
         """Load the frozen USS that provides the enrollment, if one is configured."""
@@ -91,8 +133,15 @@ class TSETraining(Task):
         """See the module docstring."""
         out = model(batch["mixture"], batch["enrollment"], batch["clues"])
         l_fg = masked_snr_loss(out.foreground.float(), batch["targets"], batch["active"]).mean()
-        l_int = neg_si_snr(out.interference.float(), batch["interference"]).mean()
-        l_noise = neg_si_snr(out.noise.float(), batch["noise"]).mean()
+        cap = self.config.task.soft_snr_max_db
+        if cap > 0:
+            mix0 = batch["mixture"][:, 0].float()
+            it, noise = out.interference.float(), out.noise.float()[:, 0]
+            l_int = neg_sdr_soft(it, batch["interference"], mix0, cap, dims=(-2, -1)).mean()
+            l_noise = neg_sdr_soft(noise, batch["noise"][:, 0], mix0, cap).mean()
+        else:
+            l_int = neg_si_snr(out.interference.float(), batch["interference"]).mean()
+            l_noise = neg_si_snr(out.noise.float(), batch["noise"]).mean()
         loss = l_fg + self.config.task.other_weight * (l_int + l_noise)
         return loss, {
             "fg": float(l_fg.detach()),

@@ -4,7 +4,14 @@ Loss (METHOD.md): `-SA-SDR(foreground) + 0.01 (-SA-SDR(interference) - SI-SNR(no
 the reference order (labels by onset, padded with silence), plus the class decoder's
 cross-entropy on active slots, KL to uniform on silent slots and BCE on the activity logit
 (their weight is not published: `task.class_weight`, default 1).
-Validation: SA-SDR of the foreground, CA-SDRi with the class decoder's labels, label accuracy.
+With `task.soft_snr_max_db` > 0 the three separation terms are soft-thresholded SDRs
+(`neg_sdr_soft`): equal to -SA-SDR / -SNR for present sources up to the cap, and finite for the
+absent interference and noise of 30 % of training scenes, whose zero references otherwise make
+the loss `10 log10(|est|^2 / eps)` and teach the separator to output silence.
+With `task.pit` the foreground and interference slots are matched to the references by the
+best permutation (`pit_order`) in training and validation alike.
+Validation: SI-SDRi of active foreground slots (selects the best checkpoint), SA-SDR, CA-SDRi
+with the class decoder's labels, label accuracy.
 """
 
 from __future__ import annotations
@@ -16,7 +23,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.constants import CLASSES, SILENCE
-from engine.losses import kl_to_uniform, neg_sa_sdr, neg_si_snr, silence_bce
+from engine.losses import (
+    kl_to_uniform,
+    neg_sa_sdr,
+    neg_sdr_soft,
+    neg_si_snr,
+    pit_order,
+    reorder,
+    silence_bce,
+)
 from engine.train.tasks.base import Task
 from engine.train.tasks.separation import SeparationScores
 
@@ -58,7 +73,7 @@ class USSTraining(Task):
     """The USS module's batch function, loss and metric."""
 
     model_name = "deft_mamba_uss"
-    metric = "ca_sdri"
+    metric = "si_sdri"
 
     def loss(
         self, model: nn.Module, batch: dict[str, Any]
@@ -66,12 +81,25 @@ class USSTraining(Task):
         """See the module docstring."""
         opts = self.config.task
         out = model(batch["mixture"])
-        l_fg = neg_sa_sdr(out.foreground.float(), batch["targets"]).mean()
-        l_int = neg_sa_sdr(out.interference.float(), batch["interference"]).mean()
-        l_noise = neg_si_snr(out.noise.float()[:, 0], batch["noise"][:, 0]).mean()
+        fg, it, noise = out.foreground.float(), out.interference.float(), out.noise.float()
+        class_logits, activity_logits = out.class_logits.float(), out.activity_logits.float()
+        if opts.pit:
+            order = pit_order(fg, batch["targets"])
+            fg, class_logits = reorder(fg, order), reorder(class_logits, order)
+            activity_logits = reorder(activity_logits, order)
+            it = reorder(it, pit_order(it, batch["interference"]))
+        if opts.soft_snr_max_db > 0:
+            mix0, cap = batch["mixture"][:, 0].float(), opts.soft_snr_max_db
+            l_fg = neg_sdr_soft(fg, batch["targets"], mix0, cap, dims=(-2, -1)).mean()
+            l_int = neg_sdr_soft(it, batch["interference"], mix0, cap, dims=(-2, -1)).mean()
+            l_noise = neg_sdr_soft(noise[:, 0], batch["noise"][:, 0], mix0, cap).mean()
+        else:
+            l_fg = neg_sa_sdr(fg, batch["targets"]).mean()
+            l_int = neg_sa_sdr(it, batch["interference"]).mean()
+            l_noise = neg_si_snr(noise[:, 0], batch["noise"][:, 0]).mean()
         l_cls, parts = class_decoder_loss(
-            out.class_logits.float(),
-            out.activity_logits.float(),
+            class_logits,
+            activity_logits,
             batch["label_index"],
             batch["active"],
         )
@@ -96,6 +124,9 @@ class USSTraining(Task):
         for batch in loader:
             batch = {k: v.to(self.device) for k, v in batch.items()}
             out = model(batch["mixture"])
-            labels = predicted_labels(out.class_logits, out.activity_logits)
-            scores.add(out.foreground, batch, labels)
+            fg, logits, activity = out.foreground, out.class_logits, out.activity_logits
+            if self.config.task.pit:
+                order = pit_order(fg, batch["targets"])
+                fg, logits, activity = (reorder(t, order) for t in (fg, logits, activity))
+            scores.add(fg, batch, predicted_labels(logits, activity))
         return scores.result(self.device)

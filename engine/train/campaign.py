@@ -1,0 +1,177 @@
+"""One session of the CPU training campaign: resume, train, evaluate, ship when better, record.
+
+`python -m engine.train.campaign --minutes 120` (or `bash packaging/cpu/campaign.sh 120`):
+
+1. the run folders `runs/campaign/{uss,tse}` resume from the state kept in the repository
+   (`packaging/cpu/state/*_last.pt`: weights, optimizer, step, CPU time) unless they hold a
+   newer `last.pt` of their own;
+2. the USS and the TSE train at once, one process and one thread each (on two cores this
+   is ~1.5x the throughput of one two-thread process; never run other heavy work beside them),
+   the TSE taking its enrollment from the USS of the state (the best weights so far);
+   both checkpoint every `valid_every` steps (a few CPU-minutes), so a stopped session loses
+   little;
+3. the best weights go through `bundle assemble` with the shipped classifier and the same
+   held-out evaluation as every session (`heldout_test`: 50 scenes of the test split, seed
+   20261130, never used in training); the bundle replaces the shipped one only when its
+   FSS 3 + CP 3 CA-SDRi is higher, and in any case
+4. the state is copied back to `packaging/cpu/state/` and the session's point (CPU-hours so far,
+   scenes seen, every Table 1 row) is appended to `packaging/cpu/campaign.jsonl`, with the plot
+   `packaging/cpu/campaign.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.paths import cache_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / "packaging" / "cpu" / "state"
+CAMPAIGN = ROOT / "packaging" / "cpu" / "campaign.jsonl"
+SHIPPED = ROOT / "engine" / "assets" / "bundle"
+HELDOUT_SEED = 20261130
+HELDOUT_SCENES = 50
+FINAL_ROW = "FSS 3 + CP 3"
+FIRST_ROW = "FSS 1 + CP 1"
+
+
+def heldout_dir() -> Path:
+    """The fixed held-out test set (synthesised on first use, identical every session)."""
+    return cache_dir() / "heldout_test"
+
+
+def manifest_path() -> Path:
+    """The corpus manifest of the Debian-package sources."""
+    return cache_dir() / "corpus" / "manifest.csv"
+
+
+def _run(cmd: list[str], **kw) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, **kw)
+
+
+def _scenesplit() -> list[str]:
+    return [sys.executable, "-m", "engine.cli.main"]
+
+
+def ensure_data() -> None:
+    """Corpus and held-out set, built once per machine (deterministic from their recipes)."""
+    if not manifest_path().is_file():
+        _run([*_scenesplit(), "corpus", "fetch", "--update"])
+        _run([*_scenesplit(), "corpus", "build"])
+    if not (heldout_dir() / "soundscape").is_dir():
+        _run([
+            *_scenesplit(), "synth", "--out", str(heldout_dir()), "--n", str(HELDOUT_SCENES),
+            "--seed", str(HELDOUT_SEED), "--split", "test", "--manifest", str(manifest_path()),
+        ])
+
+
+def seed_runs(runs: Path) -> None:
+    """Put the repository's state into run folders that have none (fresh clone)."""
+    for task in ("uss", "tse"):
+        folder, state = runs / task, STATE / f"{task}_last.pt"
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "last.pt").is_file() and state.is_file():
+            shutil.copy2(state, folder / "last.pt")
+
+
+def train_both(runs: Path, minutes: float) -> None:
+    """USS and TSE concurrently, one thread each, for `minutes`."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    common = ["--config", "cpu", "--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
+    enrollment = STATE / "uss_best.pt"
+    tse_extra = [f"task.uss_checkpoint={enrollment}"] if enrollment.is_file() else []
+    procs = []
+    for task, extra in (("uss", []), ("tse", tse_extra)):
+        log = open(runs / f"{task}.log", "a")
+        cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), *common, *extra]
+        print("+", " ".join(cmd), flush=True)
+        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise SystemExit(f"training failed (exit codes {codes}); see {runs}/*.log")
+
+
+def evaluate(bundle: Path, out_json: Path) -> dict[str, Any]:
+    """Table 1 of a bundle on the held-out set (one thread: the cores' other half is free)."""
+    _run([
+        *_scenesplit(), "evaluate", "--data", str(heldout_dir()), "--bundle", str(bundle),
+        "--device", "cpu", "--json", str(out_json),
+    ])
+    return json.loads(out_json.read_text())
+
+
+def session_point(report: dict[str, Any], runs: Path) -> dict[str, Any]:
+    """The campaign's record of this session: counters from the checkpoints + Table 1."""
+    point: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpu_hours": 0.0}
+    for task in ("uss", "tse"):
+        trainer = torch.load(runs / task / "last.pt", weights_only=True)["extra"]["trainer"]
+        point[f"{task}_step"] = int(trainer["step"])
+        point[f"{task}_cpu_hours"] = round(float(trainer.get("cpu_s", 0.0)) / 3600, 3)
+        point["cpu_hours"] += point[f"{task}_cpu_hours"]
+        point[f"{task}_scenes"] = int(trainer["step"]) * 4
+    rows = report["rows"]
+    point["rows"] = rows
+    point["fss1_si_sdri"] = rows[FIRST_ROW]["si_sdri"]
+    point["final_ca_sdri"] = rows[FINAL_ROW]["ca_sdri"]
+    point["final_accuracy"] = rows[FINAL_ROW]["accuracy"]
+    return point
+
+
+def shipped_score() -> float | None:
+    """The held-out CA-SDRi recorded in the shipped bundle's notes (None: never evaluated)."""
+    meta = json.loads((SHIPPED / "bundle.json").read_text())
+    return meta.get("notes", {}).get("heldout", {}).get("final_ca_sdri")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one campaign session (see the module docstring)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=120.0, help="training time of this session")
+    p.add_argument("--runs", default=str(ROOT / "runs" / "campaign"))
+    p.add_argument("--no-train", action="store_true", help="only evaluate, ship and record")
+    args = p.parse_args(argv)
+    runs = Path(args.runs)
+    ensure_data()
+    seed_runs(runs)
+    if not args.no_train:
+        train_both(runs, args.minutes)
+    candidate = runs / "bundle"
+    _run([
+        *_scenesplit(), "bundle", "assemble", "--uss", str(runs / "uss" / "best.pt"),
+        "--tse", str(runs / "tse" / "best.pt"), "--sc", str(SHIPPED / "sc.pt"),
+        "--out", str(candidate), "--name", "scenesplit-cpu", "--half",
+    ])
+    report = evaluate(candidate, runs / "heldout.json")
+    point = session_point(report, runs)
+    before = shipped_score()
+    point["shipped"] = before is None or point["final_ca_sdri"] > before
+    if point["shipped"]:
+        from engine.train.bundle import add_heldout_notes, ship_bundle
+
+        add_heldout_notes(candidate, point)
+        ship_bundle(candidate, SHIPPED)
+    STATE.mkdir(parents=True, exist_ok=True)
+    for task in ("uss", "tse"):
+        shutil.copy2(runs / task / "last.pt", STATE / f"{task}_last.pt")
+        shutil.copy2(runs / task / "best.pt", STATE / f"{task}_best.pt")
+    from engine.train.curves import append_campaign_point, plot_campaign
+
+    append_campaign_point(CAMPAIGN, point)
+    plot_campaign(CAMPAIGN, CAMPAIGN.with_suffix(".png"))
+    print(json.dumps({k: v for k, v in point.items() if k != "rows"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
