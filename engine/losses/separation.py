@@ -93,12 +93,15 @@ def neg_sdr_soft(
     return 10 * (torch.log10(err + tau * ref_e + floor) - torch.log10(ref_e + floor))
 
 
-def pit_order(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """Per item, the permutation of estimate slots that minimises the summed squared error.
+def pit_order(
+    est: torch.Tensor, ref: torch.Tensor, mixture: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Per item, the permutation of estimate slots that best matches the reference slots.
 
-    Minimising `sum_k |ref_k - est_perm(k)|^2` maximises SA-SDR (its numerator does not depend
-    on the order), so this is the permutation-invariant assignment for SA-SDR losses. Silent
-    reference slots take the quietest estimates. No gradient flows through the choice.
+    Without `mixture`: the order minimising `sum_k |ref_k - est_perm(k)|^2`, i.e. maximising
+    SA-SDR (its numerator does not depend on the order). With `mixture` `[B, N]`: the order
+    minimising the summed per-slot `neg_sdr_soft`, the assignment of a per-source SNR loss.
+    Silent reference slots take the quietest estimates. No gradient flows through the choice.
 
     Shape: est, ref `[B, M, N]` -> `[B, M]` long: estimate index for each reference slot.
     """
@@ -107,7 +110,12 @@ def pit_order(est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         e, r = est.detach().float(), ref.detach().float()
         # |r_i - e_j|^2 = |r_i|^2 - 2 r_i.e_j + |e_j|^2, without an [B, M, M, N] tensor
-        cost = r.pow(2).sum(-1)[:, :, None] - 2 * r @ e.transpose(1, 2) + e.pow(2).sum(-1)[:, None]
+        ref_e = r.pow(2).sum(-1)[:, :, None]
+        cost = (ref_e - 2 * r @ e.transpose(1, 2) + e.pow(2).sum(-1)[:, None]).clamp_min(0)
+        if mixture is not None:
+            floor = 10 ** (ABSENT_FLOOR_DB / 10) * mixture.float().pow(2).sum(-1)[:, None, None]
+            tau = 10 ** (-SNR_MAX_DB / 10)
+            cost = torch.log10(cost + tau * ref_e + floor + EPS) - torch.log10(ref_e + floor + EPS)
         perms = torch.tensor(list(itertools.permutations(range(m))), device=est.device)
         rows = torch.arange(m, device=est.device)
         totals = cost[:, rows[None, :], perms].sum(-1)  # [B, M!]

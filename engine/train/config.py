@@ -90,6 +90,10 @@ class USSTask:
     # order; the class decoder is trained on the labels of the chosen order. The pipeline does
     # not depend on the USS's slot order (the classifier labels every slot).
     pit: bool = False
+    # Foreground loss: "sa_sdr" (the report: energies summed over slots, so loud sources
+    # dominate) or "snr" (mean of per-slot soft SNRs: every source counts alike, as in the
+    # per-source SI-SDRi / CA-SDRi the product is judged by).
+    fg_loss: str = "sa_sdr"
 
 
 @dataclass
