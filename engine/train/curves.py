@@ -86,6 +86,7 @@ def plot_campaign(path: str | Path, png: str | Path) -> Path:
     ax.plot(hours, [p["fss1_si_sdri"] for p in points], "o-", label="FSS 1 SI-SDRi")
     ax.plot(hours, [p["final_ca_sdri"] for p in points], "s-", label="FSS 3 + CP 3 CA-SDRi")
     ax.axhline(8.0, color="tab:green", lw=0.8, ls="--", label="campaign target 8 dB")
+    ax.set_xlim(left=0)
     ax.set_xlabel("CPU-hours of separator training so far")
     ax.set_ylabel("dB on the fixed held-out set")
     ax.grid(alpha=0.3)
