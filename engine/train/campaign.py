@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from engine.paths import cache_dir
+from engine.train.config import DataConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / "packaging" / "cpu" / "state"
@@ -70,10 +71,22 @@ def ensure_data() -> None:
         _run([*_scenesplit(), "corpus", "fetch", "--update"])
         _run([*_scenesplit(), "corpus", "build"])
     if not (heldout_dir() / "soundscape").is_dir():
-        _run([
-            *_scenesplit(), "synth", "--out", str(heldout_dir()), "--n", str(HELDOUT_SCENES),
-            "--seed", str(HELDOUT_SEED), "--split", "test", "--manifest", str(manifest_path()),
-        ])
+        _run(
+            [
+                *_scenesplit(),
+                "synth",
+                "--out",
+                str(heldout_dir()),
+                "--n",
+                str(HELDOUT_SCENES),
+                "--seed",
+                str(HELDOUT_SEED),
+                "--split",
+                "test",
+                "--manifest",
+                str(manifest_path()),
+            ]
+        )
 
 
 def seed_runs(runs: Path) -> None:
@@ -104,10 +117,20 @@ def train_both(runs: Path, minutes: float) -> None:
 
 def evaluate(bundle: Path, out_json: Path) -> dict[str, Any]:
     """Table 1 of a bundle on the held-out set (one thread: the cores' other half is free)."""
-    _run([
-        *_scenesplit(), "evaluate", "--data", str(heldout_dir()), "--bundle", str(bundle),
-        "--device", "cpu", "--json", str(out_json),
-    ])
+    _run(
+        [
+            *_scenesplit(),
+            "evaluate",
+            "--data",
+            str(heldout_dir()),
+            "--bundle",
+            str(bundle),
+            "--device",
+            "cpu",
+            "--json",
+            str(out_json),
+        ]
+    )
     return json.loads(out_json.read_text())
 
 
@@ -115,11 +138,13 @@ def session_point(report: dict[str, Any], runs: Path) -> dict[str, Any]:
     """The campaign's record of this session: counters from the checkpoints + Table 1."""
     point: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpu_hours": 0.0}
     for task in ("uss", "tse"):
-        trainer = torch.load(runs / task / "last.pt", weights_only=True)["extra"]["trainer"]
+        extra = torch.load(runs / task / "last.pt", weights_only=True)["extra"]
+        trainer = extra["trainer"]
+        batch = extra.get("train", {}).get("config", {}).get("data", {}).get("batch_size")
         point[f"{task}_step"] = int(trainer["step"])
         point[f"{task}_cpu_hours"] = round(float(trainer.get("cpu_s", 0.0)) / 3600, 3)
         point["cpu_hours"] += point[f"{task}_cpu_hours"]
-        point[f"{task}_scenes"] = int(trainer["step"]) * 4
+        point[f"{task}_scenes"] = int(trainer["step"]) * (batch or DataConfig.batch_size)
     rows = report["rows"]
     point["rows"] = rows
     point["fss1_si_sdri"] = rows[FIRST_ROW]["si_sdri"]
@@ -147,11 +172,24 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_train:
         train_both(runs, args.minutes)
     candidate = runs / "bundle"
-    _run([
-        *_scenesplit(), "bundle", "assemble", "--uss", str(runs / "uss" / "best.pt"),
-        "--tse", str(runs / "tse" / "best.pt"), "--sc", str(SHIPPED / "sc.pt"),
-        "--out", str(candidate), "--name", "scenesplit-cpu", "--half",
-    ])
+    _run(
+        [
+            *_scenesplit(),
+            "bundle",
+            "assemble",
+            "--uss",
+            str(runs / "uss" / "best.pt"),
+            "--tse",
+            str(runs / "tse" / "best.pt"),
+            "--sc",
+            str(SHIPPED / "sc.pt"),
+            "--out",
+            str(candidate),
+            "--name",
+            "scenesplit-cpu",
+            "--half",
+        ]
+    )
     report = evaluate(candidate, runs / "heldout.json")
     point = session_point(report, runs)
     before = shipped_score()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.train.logging import read_metrics
+from engine.train.plots import save_figure
 
 
 def validation_curve(run_dir: str | Path, metric: str = "si_sdri") -> dict[str, Any]:
@@ -52,12 +53,7 @@ def plot_runs(runs: list[str | Path], png: str | Path, metric: str = "si_sdri") 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(f"Learning curves: validation {metric} against CPU time")
-    fig.tight_layout()
-    png = Path(png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save_figure(fig, png)
 
 
 def append_campaign_point(path: str | Path, point: dict[str, Any]) -> None:
@@ -91,11 +87,7 @@ def plot_campaign(path: str | Path, png: str | Path) -> Path:
     ax.set_ylabel("dB on the fixed held-out set")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    png = Path(png)
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save_figure(fig, png)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,6 +62,13 @@ def plot_energies(npz: str | Path, png: str | Path, title: str = "") -> Path:
     )
     bx.set_xlabel("silence threshold per predicted class")
     bx.invert_yaxis()
+    return save_figure(fig, png)
+
+
+def save_figure(fig, png: str | Path) -> Path:
+    """Lay out, write (creating the folder) and close a matplotlib figure; returns the path."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     png = Path(png)
     png.parent.mkdir(parents=True, exist_ok=True)

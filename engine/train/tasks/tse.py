@@ -63,7 +63,9 @@ def init_trunk_from_uss(tse: nn.Module, path: str) -> int:
     state, meta = load_checkpoint(path, "cpu")
     if meta["model"] != "deft_mamba_uss":
         raise ValueError(f"{path}: holds a {meta['model']} model, expected deft_mamba_uss")
-    source = {k[len("trunk.") :]: v for k, v in state.state_dict().items() if k.startswith("trunk.")}
+    source = {
+        k[len("trunk.") :]: v for k, v in state.state_dict().items() if k.startswith("trunk.")
+    }
     target = tse.trunk.state_dict()
     copied = 0
     with torch.no_grad():

@@ -33,10 +33,29 @@ def test_measure_reports_rates_and_the_speedup_of_the_best_variant(task, one_thr
 def test_cli_prints_one_json_object_per_config_with_the_machine():
     assert "train" in BENCHMARKS
     out = subprocess.run(
-        [sys.executable, "-m", "engine.cli.main", "bench", "train", "--task", "uss",
-         "--configs", "tiny", "--seconds", "0.5", "--batch", "1", "--steps", "1",
-         "--variants", "bf16", "--json"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "engine.cli.main",
+            "bench",
+            "train",
+            "--task",
+            "uss",
+            "--configs",
+            "tiny",
+            "--seconds",
+            "0.5",
+            "--batch",
+            "1",
+            "--steps",
+            "1",
+            "--variants",
+            "bf16",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(rows) == 1
@@ -48,6 +67,7 @@ def test_cli_prints_one_json_object_per_config_with_the_machine():
 def test_cli_refuses_an_unknown_variant():
     out = subprocess.run(
         [sys.executable, "-m", "engine.cli.main", "bench", "train", "--variants", "turbo"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2 and "turbo" in out.stderr
