@@ -8,6 +8,7 @@ on CPU.
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from dataclasses import dataclass
 
@@ -64,9 +65,15 @@ def init_distributed(device: str = "auto", timeout_s: float = 1800.0) -> DistInf
 
 
 def shutdown() -> None:
-    """Leave the process group, if any."""
+    """Leave the process group, if any, once every rank is done with it."""
     if dist.is_available() and dist.is_initialized():
+        # A DDP wrapper sits in reference cycles and keeps the gloo group alive; left to the
+        # interpreter's final teardown, its worker threads die with it and the rank aborts
+        # (SIGABRT, "terminate called without an active exception") after a good run.
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()
+        gc.collect()
 
 
 def barrier() -> None:

@@ -12,6 +12,7 @@ import sys
 
 import torch.distributed as dist
 
+from engine.train import distributed
 from engine.train.config import apply_overrides, named_config
 from engine.train.loop import train
 
@@ -28,7 +29,7 @@ def main() -> None:
     if dist.get_rank() == 0:
         with open(f"{out}/ranks.json", "w") as f:
             json.dump(gathered, f)
-    dist.destroy_process_group()
+    distributed.shutdown()
 
 
 if __name__ == "__main__":
