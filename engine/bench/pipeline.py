@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--tse-rounds", type=int, default=2)
     p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON to FILE")
     p.set_defaults(func=run)
 
 
@@ -92,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
                 return proc.returncode
             rows.append((minutes, json.loads(proc.stdout.strip().splitlines()[-1])))
             rec.unlink()
+    if args.json:
+        report = {
+            "machine": describe(),
+            "bundle": args.bundle or f"random {args.config}",
+            "device": args.device,
+            "rows": [{"minutes": minutes, **r} for minutes, r in rows],
+        }
+        Path(args.json).write_text(json.dumps(report, indent=1))
     print(f"machine: {describe()}")
     print(
         f"bundle: {args.bundle or 'random ' + args.config}, device {args.device}, "

@@ -144,7 +144,9 @@ def session_point(report: dict[str, Any], runs: Path) -> dict[str, Any]:
         point[f"{task}_step"] = int(trainer["step"])
         point[f"{task}_cpu_hours"] = round(float(trainer.get("cpu_s", 0.0)) / 3600, 3)
         point["cpu_hours"] += point[f"{task}_cpu_hours"]
-        point[f"{task}_scenes"] = int(trainer["step"]) * (batch or DataConfig.batch_size)
+        point[f"{task}_scenes"] = int(
+            trainer.get("scenes", int(trainer["step"]) * (batch or DataConfig.batch_size))
+        )
     rows = report["rows"]
     point["rows"] = rows
     point["fss1_si_sdri"] = rows[FIRST_ROW]["si_sdri"]

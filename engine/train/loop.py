@@ -119,7 +119,7 @@ def _wrap(model: nn.Module, config: TrainConfig, dist: distributed.DistInfo) -> 
 
 def _resume(
     path: Path, model: nn.Module, optimizer, task: Task, config: TrainConfig
-) -> tuple[int, float | None]:
+) -> tuple[int, float | None, float, int]:
     data = load_trainer_state(path)
     saved_task = data["extra"].get("train", {}).get("task")
     if data["model"] != task.model_name or saved_task != config.name:
@@ -134,7 +134,10 @@ def _resume(
     trainer = data["extra"]["trainer"]
     optimizer.load_state_dict(trainer["optimizer"])
     set_rng_state(trainer["rng"])
-    return int(trainer["step"]), trainer.get("best"), float(trainer.get("cpu_s", 0.0))
+    step = int(trainer["step"])
+    # Runs from before the counter existed trained with this config's batch size throughout.
+    scenes = int(trainer.get("scenes", step * config.data.batch_size))
+    return step, trainer.get("best"), float(trainer.get("cpu_s", 0.0)), scenes
 
 
 def train(
@@ -164,10 +167,10 @@ def train(
     optimizer = make_optimizer(model, config.optim, device)
     total = total_steps_of(config, dist.world_size)
 
-    step, best, cpu_s_before = 0, None, 0.0
+    step, best, cpu_s_before, scenes_before = 0, None, 0.0, 0
     last_path = out_dir / LAST
     if resume and last_path.is_file():
-        step, best, cpu_s_before = _resume(last_path, model, optimizer, task, config)
+        step, best, cpu_s_before, scenes_before = _resume(last_path, model, optimizer, task, config)
         log.text(f"resumed from {last_path} at step {step}")
     else:
         torch.manual_seed(config.seed + 1000 * dist.rank)
@@ -221,12 +224,20 @@ def train(
             "best": best,
             "rng": rng_state(),
             "cpu_s": cpu_s(),
+            "scenes": scenes_seen(),
         }
         save_run_checkpoint(last_path, model, config, step, metrics, trainer)
 
+    def scenes_seen() -> int:
+        """Training scenes over every run of this folder (batch sizes may differ between runs:
+        a GPU session resumes a CPU campaign with larger batches)."""
+        return scenes_before + (step - start_step) * config.data.batch_size * dist.world_size
+
     def counters() -> dict[str, float]:
-        scenes = step * config.data.batch_size * dist.world_size
-        return {"cpu_hours": cpu_s() / 3600, "scenes": float(scenes)}
+        values = {"cpu_hours": cpu_s() / 3600, "scenes": float(scenes_seen())}
+        if device.type == "cuda":
+            values["gpu_peak_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
+        return values
 
     batches = iter(loader)
     while step < total:
