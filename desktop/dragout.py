@@ -78,13 +78,23 @@ class DragRenderer:
         raise ValueError(f"no clip {clip_id!r} in this result")
 
 
+# Marks drags that start in the editor, so dropping one back on it is not an "open file".
+EDITOR_DRAG_FORMAT = "application/x-scenesplit-stem"
+
+
+def from_editor(mime: QMimeData) -> bool:
+    """Whether a drag's data was made by `mime_for` (a stem or clip of this editor)."""
+    return mime.hasFormat(EDITOR_DRAG_FORMAT)
+
+
 def mime_for(paths: list[Path]) -> QMimeData:
-    """Mime data listing existing files as URLs (text/uri-list)."""
+    """Mime data listing existing files as URLs (text/uri-list), marked as the editor's."""
     missing = [str(p) for p in paths if not Path(p).is_file()]
     if missing:
         raise ValueError(f"cannot drag files that do not exist: {', '.join(missing)}")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(Path(p).resolve())) for p in paths])
+    mime.setData(EDITOR_DRAG_FORMAT, b"1")
     return mime
 
 

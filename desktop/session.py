@@ -176,6 +176,10 @@ class Session(QObject):
             project = self.project
             if error is None and project is not None:
                 manifest, stems_dir = result
+                if first:
+                    # A new job's versions do not continue the old job's (the user agreed to
+                    # replace them): keep none of them beside the new v1.
+                    project.versions.clear()
                 project.add_version(ResultVersion(number, manifest, stems_dir, op))
                 if first:
                     project.job_id = job_id

@@ -288,18 +288,46 @@ class MainWindow(QMainWindow):
             self._guard(self.session.export_all, folder, daw_session)
 
     def dragEnterEvent(self, ev) -> None:  # noqa: N802 - Qt API
-        if ev.mimeData().hasUrls():
+        # A lane or clip dragged out and back is not a recording to open.
+        if ev.mimeData().hasUrls() and not dragout.from_editor(ev.mimeData()):
             ev.acceptProposedAction()
+        else:
+            ev.ignore()
 
     def dropEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if dragout.from_editor(ev.mimeData()):
+            ev.ignore()
+            return
         urls = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_path(urls[0])
 
     # -- engine -----------------------------------------------------------------------------
 
+    def confirm_replace_result(self) -> bool:
+        """Ask before a new separation replaces a corrected result and its undo history."""
+        project = self.model.project
+        corrected = project is not None and (
+            self.session.undo.count() > 0 or (project.version or 0) > 1
+        )
+        if not corrected:
+            return True
+        from PyQt6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self,
+            "Separate again?",
+            f"Separating again replaces the current result (version {project.version}, with "
+            "your corrections) and clears the undo history. Save the project first to keep it.",
+            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Ok
+
     def separate(self) -> None:
         """Separate the open recording in the engine."""
+        if not self.confirm_replace_result():
+            return
         options = self.separation_options()
         if options is not None and self._guard(self.session.separate, **options):
             self._update_actions()

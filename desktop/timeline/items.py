@@ -89,6 +89,7 @@ class ClipItem(pg.GraphicsObject):
             f"confidence {clip.get('confidence', 0):.2f}, energy {clip.get('energy', 0):.2f}\n"
             "drag out as WAV; right-click to change class"
         )
+        self.label.setToolTip(self.toolTip())
 
     @property
     def clip_id(self) -> str:
@@ -112,6 +113,29 @@ class ClipItem(pg.GraphicsObject):
             self.muted = on
             self.update()
             self.label.update()
+
+    def hoverEnterEvent(self, ev):  # noqa: N802 - Qt API
+        self.hovered = True
+        self.update()
+        self.label.update()
+
+    def hoverLeaveEvent(self, ev):  # noqa: N802 - Qt API
+        self.hovered = False
+        self.update()
+        self.label.update()
+
+    def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph API
+        ev.accept()
+        if self.on_click is not None:
+            self.on_click(self, ev.button(), ev.screenPos())
+
+    def mouseDragEvent(self, ev):  # noqa: N802 - pyqtgraph API
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.isStart() and self.on_drag_out is not None:
+            self.on_drag_out(self)
 
     def paint(self, p: QPainter, *args) -> None:
         r = p.transform().mapRect(self.boundingRect())
@@ -139,6 +163,8 @@ class ClipLabel(pg.GraphicsObject):
     def __init__(self, clip: ClipItem):
         super().__init__()
         self.clip_item = clip
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.setZValue(14)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
@@ -174,26 +200,19 @@ class ClipLabel(pg.GraphicsObject):
             p.drawText(text, right, conf)
         p.restore()
 
+    # The label band lies over its clip (and above the stem's waveform), so it takes the
+    # pointer first; the clip decides what a click, drag or hover means.
     def hoverEnterEvent(self, ev):  # noqa: N802 - Qt API
-        self.hovered = True
-        self.update()
+        self.clip_item.hoverEnterEvent(ev)
 
     def hoverLeaveEvent(self, ev):  # noqa: N802 - Qt API
-        self.hovered = False
-        self.update()
+        self.clip_item.hoverLeaveEvent(ev)
 
     def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph API
-        ev.accept()
-        if self.on_click is not None:
-            self.on_click(self, ev.button(), ev.screenPos())
+        self.clip_item.mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev):  # noqa: N802 - pyqtgraph API
-        if ev.button() != Qt.MouseButton.LeftButton:
-            ev.ignore()
-            return
-        ev.accept()
-        if ev.isStart() and self.on_drag_out is not None:
-            self.on_drag_out(self)
+        self.clip_item.mouseDragEvent(ev)
 
 
 class Waveform:

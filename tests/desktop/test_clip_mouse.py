@@ -1,0 +1,183 @@
+"""Clips answer the mouse as a person uses it: real press/move/release events on the lane's
+viewport (QTest), context menus chosen with the keyboard, dialogs answered by their buttons."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PyQt6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
+from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QApplication, QMessageBox
+
+from tests.desktop.conftest import screenshot, settle, wait_job
+
+
+def separated(qtbot, window, recording):
+    assert window.open_path(str(recording))
+    window.act_separate.trigger()
+    wait_job(qtbot, window)
+    assert [lane.track["label"] for lane in window.timeline.lanes] == [
+        "Dishes",
+        "Doorbell",
+        "Speech",
+    ]
+    settle(qtbot, window, 200)
+
+
+def clip_at(window, clip_id: str):
+    """The clip item, its lane's viewport and the viewport pixel at the clip's centre."""
+    for lane in window.timeline.lanes:
+        for item in lane.clips:
+            if item.clip_id == clip_id:
+                c = item.clip
+                scene = lane.strip.box.mapViewToScene(QPointF((c["start_s"] + c["end_s"]) / 2, 0.5))
+                return item, lane.strip.plot.viewport(), lane.strip.plot.mapFromScene(scene)
+    raise AssertionError(f"no clip {clip_id} drawn")
+
+
+def send_mouse(widget, kind, pos: QPoint, button, buttons) -> None:
+    """A mouse event with the given held buttons (QTest.mouseMove cannot hold a button)."""
+    glob = QPointF(widget.mapToGlobal(pos))
+    event = QMouseEvent(kind, QPointF(pos), glob, button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def choose_from_popup(qtbot, text: str, seen: list) -> None:
+    """When the next popup menu opens: remember its entries, pick `text` with the keyboard."""
+
+    def pick():
+        popup = QApplication.activePopupWidget()
+        if popup is None:
+            QTimer.singleShot(50, pick)
+            return
+        seen.extend(a.text() for a in popup.actions())
+        action = next(a for a in popup.actions() if a.text().startswith(text))
+        popup.setActiveAction(action)
+        QTest.keyClick(popup, Qt.Key.Key_Return)
+
+    QTimer.singleShot(100, pick)
+
+
+def answer_dialog(button: QMessageBox.StandardButton, texts: list) -> None:
+    """When the next message box opens: remember its text and press `button`."""
+
+    def press():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, press)
+            return
+        texts.append(box.text())
+        QTest.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(100, press)
+
+
+def test_click_selects_a_clip_and_delete_removes_it(qtbot, window, recording, fake_engine):
+    separated(qtbot, window, recording)
+    item, viewport, pos = clip_at(window, "c2")
+    QTest.mouseMove(viewport, pos)
+    qtbot.waitUntil(lambda: item.hovered, timeout=2000)
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: window.model.selected_clip == "c2", timeout=2000)
+    assert item.selected and window.act_delete.isEnabled()
+    screenshot(window, "clip_selected_by_click")
+    qtbot.keyClick(window, Qt.Key.Key_Delete)
+    wait_job(qtbot, window)
+    assert fake_engine.client.calls[-1][2] == {"kind": "remove_clip", "clip_id": "c2"}
+    assert window.model.selected_clip is None
+
+
+def test_right_click_menu_changes_a_clips_class(qtbot, window, recording, fake_engine):
+    separated(qtbot, window, recording)
+    _item, viewport, pos = clip_at(window, "c0")
+    seen: list[str] = []
+    choose_from_popup(qtbot, "Remove clip", seen)
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, pos=pos)
+    wait_job(qtbot, window)
+    assert seen[0] == "Change class to" and any(s.startswith("Remove clip") for s in seen)
+    assert fake_engine.client.calls[-1][2] == {"kind": "remove_clip", "clip_id": "c0"}
+    assert window.model.project.version == 2
+
+
+def test_dragging_a_clip_starts_a_drag_of_its_wav(qtbot, window, recording, monkeypatch):
+    from desktop import dragout
+
+    separated(qtbot, window, recording)
+    started = []
+    # The OS drag loop itself is Qt's; what matters is that the mouse starts it with the clip.
+    monkeypatch.setattr(
+        dragout, "start_drag", lambda source, mime, text, colour: started.append((mime, text))
+    )
+    _item, viewport, pos = clip_at(window, "c1")
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send_mouse(viewport, QEvent.Type.MouseButtonPress, pos, left, left)
+    for dx in (4, 12, 30):
+        send_mouse(viewport, QEvent.Type.MouseMove, pos + QPoint(dx, 0), none, left)
+        qtbot.wait(20)
+    send_mouse(viewport, QEvent.Type.MouseButtonRelease, pos + QPoint(30, 0), left, none)
+    qtbot.waitUntil(lambda: bool(started), timeout=2000)
+    mime, text = started[0]
+    path = mime.urls()[0].toLocalFile()
+    assert path.endswith(".wav") and text == window.model.find_clip("c1")[0]["label"]
+    # Dragging on a clip is not a range selection of the lane.
+    assert window.model.selection is None
+
+
+def test_a_stem_dropped_back_on_the_editor_is_ignored(qtbot, window, recording, tmp_path):
+    separated(qtbot, window, recording)
+    mime = window.lane_mime("Dishes")
+    asked = []
+    window.confirm_discard = lambda: asked.append(1) or True
+    enter = QDragEnterEvent(
+        QPoint(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, drop)
+    assert window.model.project.recording == str(recording) and not asked
+    # A file from elsewhere still opens.
+    from PyQt6.QtCore import QMimeData, QUrl
+
+    outside = QMimeData()
+    outside.setUrls([QUrl.fromLocalFile(str(recording))])
+    enter = QDragEnterEvent(
+        QPoint(50, 50),
+        Qt.DropAction.CopyAction,
+        outside,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+
+
+def test_separate_again_asks_before_replacing_corrections(qtbot, window, recording):
+    separated(qtbot, window, recording)
+    window.timeline.removeClipRequested.emit("c2")
+    wait_job(qtbot, window)
+    assert window.model.project.version == 2 and window.session.undo.count() == 1
+
+    texts: list[str] = []
+    answer_dialog(QMessageBox.StandardButton.Cancel, texts)
+    window.act_separate.trigger()
+    settle(qtbot, window, 300)
+    assert "corrections" in texts[0]
+    assert window.model.project.version == 2 and window.session.undo.count() == 1
+
+    answer_dialog(QMessageBox.StandardButton.Ok, texts)
+    window.act_separate.trigger()
+    qtbot.waitUntil(lambda: len(texts) == 2, timeout=5000)
+    wait_job(qtbot, window)
+    # The new job's result alone: no stale version of the old job left beside its v1.
+    assert window.model.project.version == 1 and sorted(window.model.project.versions) == [1]
+    assert window.session.undo.count() == 0
