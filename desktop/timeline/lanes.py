@@ -65,6 +65,7 @@ def make_strip(lane: str | None, height: int) -> tuple[pg.PlotWidget, LaneViewBo
     plot.hideAxis("left")
     plot.hideAxis("bottom")
     plot.setMenuEnabled(False)
+    plot.hideButtons()  # pyqtgraph's "A" auto-range: the timeline owns the x range
     plot.getPlotItem().layout.setContentsMargins(0, 0, 0, 0)
     plot.setFixedHeight(height)
     plot.setFrameShape(QFrame.Shape.NoFrame)

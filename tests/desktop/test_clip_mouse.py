@@ -73,6 +73,8 @@ def answer_dialog(button: QMessageBox.StandardButton, texts: list) -> None:
 
 def test_click_selects_a_clip_and_delete_removes_it(qtbot, window, recording, fake_engine):
     separated(qtbot, window, recording)
+    # No pyqtgraph "A" (auto-range) button over the lanes: the timeline owns the x range.
+    assert all(lane.strip.plot.getPlotItem().buttonsHidden for lane in window.timeline.lanes)
     item, viewport, pos = clip_at(window, "c2")
     QTest.mouseMove(viewport, pos)
     qtbot.waitUntil(lambda: item.hovered, timeout=2000)
