@@ -41,6 +41,20 @@ setup() {
       echo "warning: PyQt6 cannot load its system libraries (libEGL, libxkbcommon, fontconfig)" >&2
     fi
   fi
+  # A real X11 window (not offscreen) needs the xcb libraries Qt's xcb plugin names.
+  local xcb missing
+  xcb="$("$VENV/bin/python" -c 'import PyQt6, pathlib; print(pathlib.Path(PyQt6.__file__).parent / "Qt6/plugins/platforms/libqxcb.so")')"
+  # (captured, not piped into grep -q: under pipefail an early grep exit fails the pipe)
+  missing="$( { ldd "$xcb" 2>/dev/null || true; } | grep -c "not found" || true)"
+  if [ -f "$xcb" ] && { [ "$missing" != 0 ] || [ -z "$(ldconfig -p | grep libxcb-cursor.so.0)" ]; }; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq && apt-get install -y -qq libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
+        libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
+        libxcb-randr0 libxkbcommon-x11-0 >/dev/null
+    else
+      echo "warning: the editor's X11 window needs libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 (apt)" >&2
+    fi
+  fi
 }
 
 cmd=${1:-demo}
