@@ -194,8 +194,9 @@ class MainWindow(QMainWindow):
         busy = self.session.busy
         self.act_save.setEnabled(has_project)
         self.act_save_as.setEnabled(has_project)
-        self.act_export.setEnabled(separated and not busy)
-        self.act_export_session.setEnabled(separated and not busy)
+        found = separated and bool(self.model.tracks())
+        self.act_export.setEnabled(found and not busy)
+        self.act_export_session.setEnabled(found and not busy)
         self.act_separate.setEnabled(has_project and not busy)
         self.act_cancel.setEnabled(busy)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)

@@ -44,6 +44,13 @@ from desktop.timeline.peaks import PeakPyramid
 from engine.constants import FOA_CHANNEL_NAMES
 from engine.errors import Cancelled
 
+NOTHING_FOUND = (
+    "No sound events were found in this recording.\n\n"
+    "If you hear one: drag on the ruler over where it sounds, then right-click the selection "
+    "and choose “Add class over …”, or “Extract more like this region as …” to find "
+    "every sound like the one selected."
+)
+
 
 class TimelineWidget(QWidget):
     """Ruler + mixture + class lanes; wheel/drag/click gestures drive the model."""
@@ -145,6 +152,12 @@ class TimelineWidget(QWidget):
         self.lane_layout = QVBoxLayout(self.lane_box)
         self.lane_layout.setContentsMargins(0, 0, 0, 0)
         self.lane_layout.setSpacing(1)
+        self.empty_note = QLabel(NOTHING_FOUND)
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setContentsMargins(HEADER_WIDTH + 16, 18, 16, 18)
+        self.empty_note.setObjectName("Empty")
+        self.empty_note.setVisible(False)
+        self.lane_layout.addWidget(self.empty_note)
         self.lane_layout.addStretch(1)
         self.scroll.setWidget(self.lane_box)
         outer.addWidget(self.scroll, 1)
@@ -252,6 +265,7 @@ class TimelineWidget(QWidget):
         current = project.current if project else None
         for track in self.model.tracks():
             self._add_lane(track, current.stem_path(track["label"]) if current else None)
+        self.empty_note.setVisible(current is not None and not self.lanes)
         self._view_changed(*self.model.view)
         self._selection_changed()
         self._playhead_moved(self.model.playhead)

@@ -36,6 +36,7 @@ class FakeClient:
         self.ops: dict[str, tuple] = {}
         self.cancelled: set[str] = set()
         self.calls: list[tuple] = []
+        self.first_clips = list(FIRST_CLIPS)  # what a separation finds (a test may empty it)
         self._ids = itertools.count(1)
         self.closed = False
 
@@ -172,7 +173,7 @@ class FakeClient:
                 "energy": -5.0,
                 "sources": [],
             }
-            for i, (label, a, b, conf) in enumerate(FIRST_CLIPS)
+            for i, (label, a, b, conf) in enumerate(self.first_clips)
         ]
         self._write(job["id"], 1, job["recording"], clips, [])
         job["result_version"] = 1

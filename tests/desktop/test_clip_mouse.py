@@ -183,3 +183,20 @@ def test_separate_again_asks_before_replacing_corrections(qtbot, window, recordi
     # The new job's result alone: no stale version of the old job left beside its v1.
     assert window.model.project.version == 1 and sorted(window.model.project.versions) == [1]
     assert window.session.undo.count() == 0
+
+
+def test_nothing_found_is_said_where_the_lanes_would_be(qtbot, window, recording, fake_engine):
+    fake_engine.client.first_clips = []
+    assert window.open_path(str(recording))
+    assert not window.timeline.empty_note.isVisible()  # not separated yet: nothing to say
+    window.act_separate.trigger()
+    wait_job(qtbot, window)
+    note = window.timeline.empty_note
+    assert note.isVisible() and "No sound events were found" in note.text()
+    assert "Add class over" in note.text()
+    assert not window.act_export.isEnabled() and not window.act_export_session.isEnabled()
+    screenshot(window, "nothing_found")
+    # The hint's way works: select a range on the ruler and add a class over it.
+    window.model.set_selection(2.0, 4.0)
+    add = window.timeline.range_menu().actions()[0]
+    assert add.text().startswith("Add class over 2.0-4.0 s")
