@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 import soundfile as sf
 from PyQt6.QtCore import QPoint, QRectF, Qt, pyqtSignal
@@ -145,11 +147,13 @@ class LaneHeader(QFrame):
         top.addWidget(self.solo)
         col.addLayout(top)
         clips = track.get("clips", [])
-        self.detail = QLabel(
+        self.facts = (
             f"conf {track.get('confidence', 0.0):.2f} · {len(clips)} clip{'s' * (len(clips) != 1)}"
         )
+        self.detail = QLabel(self.facts)
         self.detail.setObjectName("LaneDetail")
         col.addWidget(self.detail)
+        self.peak_db: float | None = None
         self.combo = QComboBox()
         self.combo.addItem(CHANGE_CLASS)
         self.combo.addItems(CLASSES)
@@ -158,6 +162,15 @@ class LaneHeader(QFrame):
         col.addWidget(self.combo)
         outer.addLayout(col, 1)
         self.set_colour(colour)
+
+    def set_peak(self, peak: float) -> None:
+        """Show the stem's peak level (linear full scale 1.0) in dBFS beside the lane's facts."""
+        db = 20 * math.log10(peak) if peak > 1e-6 else None
+        if db == self.peak_db:
+            return
+        self.peak_db = db
+        level = "silent" if db is None else f"peak {db:.0f} dBFS"
+        self.detail.setText(f"{self.facts} · {level}")
 
     @staticmethod
     def _toggle(text: str, name: str, tip: str, on: bool) -> QToolButton:

@@ -398,9 +398,11 @@ class TimelineWidget(QWidget):
         """Recompute the envelopes for the visible range (called after the view settles)."""
         t0, t1 = self.model.view
         peaks = self.mixture_peaks
+        # One scale for the mixture and every stem (the mixture's peak fills its strip), so a
+        # quiet stem looks quiet: levels compare across lanes as in a DAW.
+        gain = 0.95 / (peaks.peak() if peaks is not None and peaks.covered > 0 else 1.0)
         if peaks is not None and peaks.covered > 0 and not self.show_spectrogram:
             pixels = max(50, self.mixture.plot.width())
-            gain = 0.95 / peaks.peak()
             drawn = 0
             for i, wave in enumerate(self.mixture_waves):
                 drawn += wave.update(peaks, t0, t1, pixels, i, gain)
@@ -414,7 +416,9 @@ class TimelineWidget(QWidget):
             lane_peaks = self.stem_peaks.get(str(stem)) if stem else None
             if lane_peaks is not None and lane_peaks.covered > 0:
                 pixels = max(50, lane.strip.plot.width())
-                lane.wave.update(lane_peaks, t0, t1, pixels, 0, 0.95 / lane_peaks.peak())
+                lane.wave.update(lane_peaks, t0, t1, pixels, 0, gain)
+                if lane_peaks.covered >= lane_peaks.frames:
+                    lane.header.set_peak(lane_peaks.peak())
 
     def set_spectrogram(self, on: bool) -> None:
         """Show the mixture as a spectrogram (True) or as waveforms."""

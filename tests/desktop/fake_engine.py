@@ -37,6 +37,7 @@ class FakeClient:
         self.cancelled: set[str] = set()
         self.calls: list[tuple] = []
         self.first_clips = list(FIRST_CLIPS)  # what a separation finds (a test may empty it)
+        self.stem_peaks: dict[str, float] = {}  # peak level of a class's stem (default 0.4)
         self._ids = itertools.count(1)
         self.closed = False
 
@@ -137,7 +138,8 @@ class FakeClient:
                 t = np.arange(b - a) / RATE
                 # Decaying strikes, so the stem looks like a sound rather than a block.
                 envelope = np.exp(-((t * 3.0) % 0.5) * 6.0) * (0.5 + 0.5 * np.cos(np.pi * t))
-                stem[a:b] = 0.4 * envelope * np.sin(2 * np.pi * freq * t)
+                level = self.stem_peaks.get(label, 0.4)
+                stem[a:b] = level * envelope * np.sin(2 * np.pi * freq * t)
             filename = f"{name}_{label}.wav"
             sf.write(str(folder / filename), stem, RATE, subtype="FLOAT")
             tracks.append(
