@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QLabel, QMainWindow, QToolBar
+from PyQt6.QtWidgets import QLabel, QMainWindow, QToolBar, QToolButton
 
 
 def make_action(
@@ -66,10 +66,32 @@ def build_toolbar(w) -> QLabel:
     time_label.setStyleSheet("font-family: monospace; font-size: 12pt; color: #e8eaee;")
     tools.addWidget(time_label)
     tools.addSeparator()
-    for act in (w.act_undo, w.act_redo):
-        tools.addAction(act)
+    for act, text in ((w.act_undo, "Undo"), (w.act_redo, "Redo")):
+        tools.addWidget(_short_button(act, text))
     tools.addSeparator()
-    for act in (w.act_zoom_out, w.act_zoom_in, w.act_fit, w.act_spec):
-        tools.addAction(act)
+    # Zoom as − / + (their names and keys in the tooltips) so the toolbar fits 1024 px; the
+    # spectrogram toggle lives on the mixture's header and in the View menu.
+    tools.addWidget(_short_button(w.act_zoom_out, "−"))
+    tools.addWidget(_short_button(w.act_zoom_in, "+"))
+    tools.addAction(w.act_fit)
     w.addToolBar(tools)
     return time_label
+
+
+def _short_button(action, text: str) -> QToolButton:
+    """A toolbar button that runs `action` under a fixed short `text`; the action's own text
+    ("Undo Remove clip c2", as QUndoStack words it) goes to the tooltip, so the toolbar keeps
+    its width."""
+    button = QToolButton()
+    button.setText(text)
+    button.setAutoRaise(True)
+    button.clicked.connect(action.trigger)
+
+    def sync() -> None:
+        button.setEnabled(action.isEnabled())
+        shortcut = action.shortcut().toString()
+        button.setToolTip(action.text() + (f" ({shortcut})" if shortcut else ""))
+
+    action.changed.connect(sync)
+    sync()
+    return button

@@ -200,3 +200,27 @@ def test_nothing_found_is_said_where_the_lanes_would_be(qtbot, window, recording
     window.model.set_selection(2.0, 4.0)
     add = window.timeline.range_menu().actions()[0]
     assert add.text().startswith("Add class over 2.0-4.0 s")
+
+
+def test_toolbar_keeps_every_button_at_1024_px_after_a_correction(qtbot, window, recording):
+    from PyQt6.QtWidgets import QToolBar, QToolButton
+
+    window.resize(1024, 700)
+    separated(qtbot, window, recording)
+    window.timeline.removeClipRequested.emit("c2")
+    wait_job(qtbot, window)
+    toolbar = window.findChild(QToolBar)
+    buttons = {b.text(): b for b in toolbar.findChildren(QToolButton) if b.text()}
+    undo = buttons["Undo"]
+    # The command's words are in the tooltip, not on the button.
+    assert undo.isEnabled() and "Remove" in undo.toolTip()
+    assert "Zoom in" in buttons["+"].toolTip()
+    for name in ("Open", "Export Stems", "Separate", "Play", "Undo", "Redo", "−", "+", "Fit"):
+        button = buttons[name]
+        assert button.isVisible(), name
+        right = button.mapTo(toolbar, button.rect().topRight()).x()
+        assert right <= toolbar.width(), name
+    screenshot(window, "toolbar_1024")
+    QTest.mouseClick(undo, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    assert window.model.project.version == 1
