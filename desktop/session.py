@@ -33,6 +33,8 @@ class Session(QObject):
     jobFinished = pyqtSignal(str, object)
     """(kind, error message or None); a cancelled job reports "cancelled"."""
     message = pyqtSignal(str)
+    cancelRequested = pyqtSignal()
+    """A cancel was asked; the job runs on until the engine stops it (jobFinished)."""
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class Session(QObject):
         self.drag = DragRenderer(self.cache_dir / "drag")
         self.job_kind: str | None = None
         self.job_id: str | None = None
+        self.cancelling = False
         self._worker: workers.Worker | None = None
 
     @property
@@ -106,7 +109,7 @@ class Session(QObject):
         if self.link is None or not self.link.is_connected:
             reason = self.link.dead_reason if self.link else None
             raise ScenesplitError(reason or "the engine is not connected")
-        self.job_kind, self.job_id = kind, None
+        self.job_kind, self.job_id, self.cancelling = kind, None, False
         self.jobStarted.emit(kind)
         return self.link
 
@@ -118,6 +121,7 @@ class Session(QObject):
     def _end(self, error: BaseException | None) -> None:
         kind = self.job_kind or ""
         self.job_kind, self.job_id, self._worker = None, None, None
+        self.cancelling = False
         if isinstance(error, Cancelled):
             self.jobFinished.emit(kind, "cancelled")
         elif error is not None:
@@ -197,13 +201,14 @@ class Session(QObject):
 
     def cancel(self) -> None:
         """Cancel the running engine job (the engine leaves no partial stems)."""
-        if not self.busy or self.link is None:
+        if not self.busy or self.link is None or self.cancelling:
             return
+        self.cancelling = True
+        self.cancelRequested.emit()
         if self.job_id is not None:
             workers.start(self.link.cancel, self.job_id, on_done=lambda _r, _e: None)
         elif self._worker is not None:
             self._worker.cancel()
-        self.message.emit("cancelling…")
 
     # -- edits ------------------------------------------------------------------------------
 

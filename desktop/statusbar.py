@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PyQt6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 VERBS = {"separate": "Separating", "refine": "Re-extracting", "export": "Exporting"}
@@ -30,6 +32,8 @@ class StatusPanel:
 
     def __init__(self, bar: QStatusBar, audio_reason: str | None, on_cancel):
         self.bar = bar
+        self.cancelling = False
+        self._eta: tuple[float, float] | None = None
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFixedWidth(220)
@@ -60,19 +64,44 @@ class StatusPanel:
         self.bar.showMessage(text, 10000)
 
     def job_started(self, kind: str) -> None:
-        """Show the progress bar (busy indicator for jobs without progress)."""
+        """Show a busy indicator until the job reports a first fraction of its work."""
         self.bar.setStyleSheet("")
-        self.progress.setRange(0, 0 if kind == "export" else 1000)
+        self.progress.setRange(0, 0)
         self.progress.setValue(0)
         self.progress_text.setText(f"{VERBS.get(kind, kind)}…")
         for w in self._job_widgets():
             w.show()
         self.cancel_button.setEnabled(kind != "export")
+        self.cancelling = False
+        self._eta: tuple[float, float] | None = None  # (smoothed ETA, when) of the last update
+
+    def job_cancelling(self) -> None:
+        """The user asked to cancel: say so until the job has really stopped."""
+        self.cancelling = True
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress_text.setText("Cancelling… (waiting for the engine to stop)")
+
+    def smooth_eta(self, eta_s: float | None, now: float | None = None) -> float | None:
+        """The engine's ETA, smoothed: the last estimate counts down with the clock and moves a
+        third of the way towards each new one, so the display does not jump per window."""
+        now = time.monotonic() if now is None else now
+        if eta_s is None:
+            return None if self._eta is None else max(0.0, self._eta[0] - (now - self._eta[1]))
+        if self._eta is None:
+            value = float(eta_s)
+        else:
+            counted = max(0.0, self._eta[0] - (now - self._eta[1]))
+            value = counted + (float(eta_s) - counted) / 3
+        self._eta = (value, now)
+        return value
 
     def job_progress(self, kind: str, job: dict) -> None:
         """Show an engine job dict: fraction, stage message or queue position, ETA."""
+        if self.cancelling:
+            return
         prog = job.get("progress") or {}
-        if prog.get("fraction") is not None:
+        if prog.get("fraction"):
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * float(prog["fraction"])))
         parts = [VERBS.get(kind, "Working")]
@@ -80,7 +109,7 @@ class StatusPanel:
             parts.append(f"queued (#{job['queue_position'] + 1})")
         elif prog.get("message"):
             parts.append(str(prog["message"]))
-        eta = format_eta(prog.get("eta_s"))
+        eta = format_eta(self.smooth_eta(prog.get("eta_s")))
         if eta:
             parts.append(eta)
         self.progress_text.setText(" · ".join(parts))

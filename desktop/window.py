@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         s.jobStarted.connect(self._job_started)
         s.jobProgress.connect(self._job_progress)
         s.jobFinished.connect(self._job_finished)
+        s.cancelRequested.connect(self._cancel_requested)
         s.message.connect(self.status.message)
         s.undo.cleanChanged.connect(self._clean_changed)
         self.model.projectChanged.connect(self._project_changed)
@@ -198,7 +199,7 @@ class MainWindow(QMainWindow):
         self.act_export.setEnabled(found and not busy)
         self.act_export_session.setEnabled(found and not busy)
         self.act_separate.setEnabled(has_project and not busy)
-        self.act_cancel.setEnabled(busy)
+        self.act_cancel.setEnabled(busy and not self.session.cancelling)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
         self.act_play.setEnabled(has_project)
         # Versions must not change under a running correction.
@@ -416,6 +417,10 @@ class MainWindow(QMainWindow):
 
     def _job_progress(self, job: dict) -> None:
         self.status.job_progress(self.session.job_kind or "", job)
+
+    def _cancel_requested(self) -> None:
+        self.status.job_cancelling()
+        self._update_actions()
 
     def _job_finished(self, kind: str, error) -> None:
         self.status.job_finished()

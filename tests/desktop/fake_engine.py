@@ -37,7 +37,8 @@ class FakeClient:
         self.cancelled: set[str] = set()
         self.calls: list[tuple] = []
         self.first_clips = list(FIRST_CLIPS)  # what a separation finds (a test may empty it)
-        self.stem_peaks: dict[str, float] = {}  # peak level of a class's stem (default 0.4)
+        self.stem_peaks: dict[str, float] = {}
+        self.slow_cancel = False  # a cancel takes effect only when the gate opens  # peak level of a class's stem (default 0.4)
         self._ids = itertools.count(1)
         self.closed = False
 
@@ -81,7 +82,7 @@ class FakeClient:
     def cancel(self, job_id: str) -> dict:
         self.calls.append(("cancel", job_id))
         self.cancelled.add(job_id)
-        if self.gate is not None:
+        if self.gate is not None and not self.slow_cancel:
             self.gate.set()
         return self.job(job_id)
 

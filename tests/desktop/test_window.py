@@ -6,6 +6,7 @@ reopen, engine death and restart, keyboard zoom. Screenshots go to artifacts/scr
 """
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -62,7 +63,8 @@ def test_separate_shows_progress_then_lanes_with_clips(
     window.act_separate.trigger()
     qtbot.waitUntil(lambda: window.progress.value() == 500, timeout=10_000)
     assert window.progress.isVisible() and window.cancel_button.isVisible()
-    assert "ETA 0:06" in window.progress_text.text()
+    # The engine said 9 s then 6 s: the smoothed ETA lies between them.
+    assert re.search(r"ETA 0:0[6-9]", window.progress_text.text())
     assert not window.act_separate.isEnabled()
     qtbot.keyClick(window, Qt.Key.Key_Plus)  # the UI stays responsive while separating
     assert window.model.view[1] < 10.0
