@@ -37,7 +37,7 @@ def build_menus(w) -> None:
         edit.addAction(act)
     edit.addAction("Add class / extract over selection…", w._range_menu)
     view = bar.addMenu("&View")
-    for act in (w.act_zoom_in, w.act_zoom_out, w.act_fit, w.act_spec):
+    for act in (w.act_zoom_in, w.act_zoom_out, w.act_zoom_sel, w.act_fit, w.act_spec):
         view.addAction(act)
     transport = bar.addMenu("&Transport")
     for act in (w.act_play, w.act_stems, w.act_home, w.act_end):

@@ -20,11 +20,11 @@ from desktop import workers
 from engine.errors import Cancelled, ScenesplitError
 
 try:  # the client ships with the engine; the editor still opens and draws files without it
-    from engine.client import EngineClient, EngineError, LocalEngine
+    from engine.client import EngineClient, EngineError, LocalEngine, plain_file_name, result_files
 
     CLIENT_MISSING: str | None = None
 except ImportError as _exc:  # pragma: no cover - depends on the installation
-    EngineClient = LocalEngine = None  # type: ignore[assignment,misc]
+    EngineClient = LocalEngine = plain_file_name = result_files = None  # type: ignore[assignment,misc]
     EngineError = ScenesplitError  # type: ignore[assignment,misc]
     CLIENT_MISSING = f"engine client not available ({_exc})"
 
@@ -269,8 +269,9 @@ class EngineLink(QObject):
     def fetch_version(self, job_id: str, version: int, root: str | os.PathLike) -> tuple[dict, str]:
         """Download a result version (manifest + stems) into `root/<job>/v<N>`; returns both."""
         client = self._require()
+        plain_file_name(job_id, "job id")  # it names a local folder below
         manifest = client.manifest(job_id, version)
-        files = [t["file"] for t in manifest.get("tracks", [])]
+        files = result_files(manifest)
         if self.local_workdir:
             # A local engine's versions are never changed once written: read them in place
             # instead of copying hour-long stems over HTTP.

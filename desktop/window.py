@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.act_open = a("Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.act_save = a("Save", self.save, QKeySequence.StandardKey.Save)
         self.act_save_as = a("Save As…", self.save_as, "Ctrl+Shift+S")
-        self.act_export = a("Export Stems…", self.export_dialog, "Ctrl+E")
+        self.act_export = a("Export Stems…", self.export_dialog, "Ctrl+Shift+E")
         self.act_export_session = a(
             "Export Stems + DAW Session…",
             lambda: self.export_dialog(daw_session=True),
@@ -109,6 +109,10 @@ class MainWindow(QMainWindow):
         self.act_zoom_in = a("Zoom in", lambda: self.model.zoom(1.5), ["+", "=", "Ctrl++"])
         self.act_zoom_out = a("Zoom out", lambda: self.model.zoom(1 / 1.5), ["-", "Ctrl+-"])
         self.act_fit = a("Fit", self.model.fit, "Ctrl+0", tip="show the whole recording")
+        # Audacity's keys: Ctrl+E zooms to the selection, Ctrl+Shift+E exports.
+        self.act_zoom_sel = a(
+            "Zoom to selection", self.model.zoom_to_selection, "Ctrl+E", tip="show the selection"
+        )
         self.act_spec = a("Spectrogram", self.timeline.set_spectrogram, "Ctrl+G", checkable=True)
         self.act_home = a("Go to start", lambda: self.model.set_playhead(0.0), "Home")
         self.act_end = a("Go to end", lambda: self.model.set_playhead(self.model.duration_s), "End")
@@ -151,6 +155,7 @@ class MainWindow(QMainWindow):
         self.model.projectChanged.connect(self._project_changed)
         self.model.resultChanged.connect(self._update_actions)
         self.model.clipSelected.connect(lambda _c: self._update_actions())
+        self.model.selectionChanged.connect(self._update_actions)
         self.model.playheadChanged.connect(self._playhead_moved)
         t.changeClipClass.connect(lambda c, lb: self._guard(s.change_clip_class, c, lb))
         t.changeTrackClass.connect(lambda tr, lb: self._guard(s.change_track_class, tr, lb))
@@ -163,6 +168,7 @@ class MainWindow(QMainWindow):
         t.dragClipRequested.connect(self.drag_clip)
         self.player.positionChanged.connect(self._play_position)
         self.player.stateChanged.connect(lambda on: self.act_play.setText("Stop" if on else "Play"))
+        self.player.stateChanged.connect(lambda _on: self._update_actions())
         self._attach_link(s.link)
 
     def _attach_link(self, link) -> None:
@@ -201,7 +207,11 @@ class MainWindow(QMainWindow):
         self.act_separate.setEnabled(has_project and not busy)
         self.act_cancel.setEnabled(busy and not self.session.cancelling)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
-        self.act_play.setEnabled(has_project)
+        self.act_play.setEnabled(has_project and self.player.available)
+        if not self.player.available:
+            self.act_play.setToolTip(f"cannot play: {self.player.reason}")
+        self.act_stems.setEnabled(has_project and self.player.available)
+        self.act_zoom_sel.setEnabled(has_project and self.model.selection is not None)
         # Versions must not change under a running correction.
         self.act_undo.setEnabled(not busy and self.session.undo.canUndo())
         self.act_redo.setEnabled(not busy and self.session.undo.canRedo())

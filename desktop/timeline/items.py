@@ -45,7 +45,8 @@ class LaneViewBox(pg.ViewBox):
         super().__init__(enableMenu=False, defaultPadding=0.0)
         self.lane = lane
         self.setMouseEnabled(False, False)
-        self.on_click: Callable[[float, Qt.MouseButton, QPointF], None] | None = None
+        # (seconds, button, screen position, keyboard modifiers)
+        self.on_click: Callable[[float, Qt.MouseButton, QPointF, object], None] | None = None
         self.on_drag: Callable[[float, float, bool], None] | None = None
 
     def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph API
@@ -53,7 +54,7 @@ class LaneViewBox(pg.ViewBox):
             return super().mouseClickEvent(ev)
         ev.accept()
         t = self.mapSceneToView(ev.scenePos()).x()
-        self.on_click(t, ev.button(), ev.screenPos())
+        self.on_click(t, ev.button(), ev.screenPos(), ev.modifiers())
 
     def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - pyqtgraph API
         if self.on_drag is None or ev.button() != Qt.MouseButton.LeftButton:

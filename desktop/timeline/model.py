@@ -134,6 +134,14 @@ class TimelineModel(QObject):
         """Show the whole recording."""
         self.set_view(0.0, self.duration_s)
 
+    def zoom_to_selection(self) -> None:
+        """Show the selected range with a small margin (nothing selected: nothing happens)."""
+        if self.selection is None:
+            return
+        a, b = self.selection
+        margin = 0.05 * (b - a)
+        self.set_view(a - margin, b + margin)
+
     def set_selection(self, a: float | None, b: float | None = None) -> None:
         """Select the time range a..b (in any order); None clears it."""
         if a is None or b is None or abs(b - a) < 1e-3:

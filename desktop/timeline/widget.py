@@ -185,7 +185,7 @@ class TimelineWidget(QWidget):
         return [self.ruler, self.mixture] + [lane.strip for lane in self.lanes]
 
     def _wire_box(self, box, lane: str | None) -> None:
-        box.on_click = lambda t, button, pos: self._clicked(t, button, pos, lane)
+        box.on_click = lambda t, button, pos, mods: self._clicked(t, button, pos, lane, mods)
         box.on_drag = lambda a, b, done: self.model.set_selection(a, b)
 
     # -- model -> view ----------------------------------------------------------------------
@@ -493,8 +493,21 @@ class TimelineWidget(QWidget):
             bar = self.scroll.verticalScrollBar()
             bar.setValue(bar.value() - int(steps * LANE_HEIGHT / 2))
 
-    def _clicked(self, t: float, button, screen_pos: QPointF, lane: str | None) -> None:
-        if button == Qt.MouseButton.LeftButton:
+    def _clicked(
+        self, t: float, button, screen_pos: QPointF, lane: str | None, modifiers=None
+    ) -> None:
+        shift = modifiers is not None and bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        if button == Qt.MouseButton.LeftButton and shift:
+            # Shift+click extends the selection (or makes one from the playhead) to here.
+            sel = self.model.selection
+            if sel is None:
+                self.model.set_selection(self.model.playhead, t)
+            else:
+                a, b = sel
+                self.model.set_selection(a, t) if abs(t - a) > abs(t - b) else (
+                    self.model.set_selection(t, b)
+                )
+        elif button == Qt.MouseButton.LeftButton:
             self.model.set_playhead(t)
             self.model.set_selection(None)
             self.model.select_clip(None)

@@ -224,3 +224,30 @@ def test_toolbar_keeps_every_button_at_1024_px_after_a_correction(qtbot, window,
     QTest.mouseClick(undo, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
     assert window.model.project.version == 1
+
+
+def test_shift_click_extends_the_selection_and_zoom_to_selection(qtbot, window, recording):
+    separated(qtbot, window, recording)
+    lane = window.timeline.lanes[0]
+    viewport = lane.strip.plot.viewport()
+
+    def pixel(t: float) -> QPoint:
+        return lane.strip.plot.mapFromScene(lane.strip.box.mapViewToScene(QPointF(t, 0.2)))
+
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pixel(2.0))
+    qtbot.waitUntil(lambda: abs(window.model.playhead - 2.0) < 0.05, timeout=2000)
+    assert not window.act_zoom_sel.isEnabled()
+    shift = Qt.KeyboardModifier.ShiftModifier
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, shift, pixel(5.0))
+    qtbot.waitUntil(lambda: window.model.selection is not None, timeout=2000)
+    a, b = window.model.selection
+    assert abs(a - 2.0) < 0.05 and abs(b - 5.0) < 0.05
+    qtbot.wait(600)  # a pause, as a person makes (no double click)
+    # extends the nearer end (the Dishes clip starts at 7 s: click beside it)
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, shift, pixel(6.5))
+    qtbot.waitUntil(lambda: abs(window.model.selection[1] - 6.5) < 0.05, timeout=2000)
+    assert abs(window.model.selection[0] - 2.0) < 0.05
+    assert window.act_zoom_sel.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    t0, t1 = window.model.view
+    assert 1.7 < t0 < 2.0 and 6.5 < t1 < 6.8

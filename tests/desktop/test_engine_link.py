@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from desktop.engine_link import EngineLink, EngineSettings, make_engine, result_version
+from engine.client import EngineError
 from engine.errors import Cancelled, ScenesplitError
 from tests.desktop.fake_engine import FakeClient
 
@@ -39,6 +40,20 @@ def test_fetch_version_downloads_once(link, tmp_path, monkeypatch):
     ]
     monkeypatch.setattr(client, "download_stem", lambda *a: pytest.fail("downloaded twice"))
     assert link.fetch_version(job_id, 1, tmp_path / "cache")[1] == folder
+
+
+@pytest.mark.parametrize("name", ["../../evil.wav", "ABSOLUTE", "..", "a\\b.wav"])
+def test_fetch_version_refuses_names_that_leave_its_folder(link, tmp_path, monkeypatch, name):
+    link, client, job_id = link
+    name = str(tmp_path / "evil.wav") if name == "ABSOLUTE" else name
+    hostile = {"tracks": [{"label": "Speech", "file": name}]}
+    monkeypatch.setattr(client, "manifest", lambda *a: hostile)
+    monkeypatch.setattr(client, "download_stem", lambda j, v, f, dest: dest.write_bytes(b"RIFF"))
+    with pytest.raises(EngineError, match=r"unusable stem file name .*not a plain file name"):
+        link.fetch_version(job_id, 1, tmp_path / "cache")
+    with pytest.raises(EngineError, match="unusable job id"):
+        link.fetch_version("../outside", 1, tmp_path / "cache")
+    assert not list(tmp_path.rglob("evil.wav")) and not (tmp_path / "cache").exists()
 
 
 def test_local_engine_results_are_used_in_place(link, tmp_path, monkeypatch):
