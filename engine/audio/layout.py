@@ -78,21 +78,23 @@ def infer_layout(n_channels: int, path: object = "<input>") -> Layout:
 def parse_channel_selection(text: str, n_channels: int, path: object = "<input>") -> list[int]:
     """Parse '0-3', '0,1' or '2' into channel indices valid for a file of `n_channels`."""
     picked: list[int] = []
-    try:
-        for part in text.split(","):
-            part = part.strip()
+    for part in text.split(","):
+        part = part.strip()
+        try:
             if "-" in part:
                 lo, hi = (int(v) for v in part.split("-", 1))
-                picked.extend(range(lo, hi + 1))
             else:
-                picked.append(int(part))
-    except ValueError:
-        raise AudioError(path, f"channel selection {text!r} is not like '0-3' or '0,1'") from None
-    bad = [c for c in picked if not 0 <= c < n_channels]
-    if bad or not picked:
-        raise AudioError(
-            path, f"channel selection {text!r} does not fit a file with {n_channels} channels"
-        )
+                lo = hi = int(part)
+        except ValueError:
+            raise AudioError(
+                path, f"channel selection {text!r} is not like '0-3' or '0,1'"
+            ) from None
+        # Bounds before the list: '0-999999999999' must be refused, not built.
+        if not 0 <= lo <= hi < n_channels:
+            raise AudioError(
+                path, f"channel selection {text!r} does not fit a file with {n_channels} channels"
+            )
+        picked.extend(range(lo, hi + 1))
     return picked
 
 

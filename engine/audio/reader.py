@@ -139,7 +139,7 @@ def iter_blocks(
 
     Raises:
         AudioError: unreadable, empty, NaN/Inf or out-of-range samples, a channel count that
-        cannot be interpreted (when `foa`), or a file that vanishes while being read.
+        cannot be interpreted (when `foa`), or a file that vanishes or shrinks while being read.
     """
     path = Path(path)
     info = audio_info(path)
@@ -191,6 +191,12 @@ def iter_blocks(
         raise AudioError(path, "disappeared while being read") from None
     if frame == 0:
         raise AudioError(path, "contains no audio (0 samples)")
+    if frame < info.frames:  # libsndfile just reads short: the rest would pass for silence
+        raise AudioError(
+            path,
+            f"ended after {frame} of the {info.frames} frames its header announced "
+            "(was it truncated while being read?)",
+        )
 
 
 def read_audio(

@@ -92,7 +92,7 @@ def run_on_server(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.cli.console import ConsoleProgress
-    from engine.client import EngineClient
+    from engine.client import EngineClient, result_files
     from engine.errors import ScenesplitError
     from engine.progress import Progress
 
@@ -131,10 +131,11 @@ def run_on_server(args: argparse.Namespace) -> int:
             raise ScenesplitError(f"job {job['id']} {final['state']} on the server: {reason}")
         version = max(final["versions"])
         manifest = client.manifest(job["id"], version)
+        files = result_files(manifest)  # all checked before anything is written
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        for track in manifest["tracks"]:
-            client.download_stem(job["id"], version, track["file"], out / track["file"])
+        for name in files:
+            client.download_stem(job["id"], version, name, out / name)
         tmp = out / ".manifest.json.part"
         tmp.write_text(json.dumps(manifest, indent=1))
         tmp.replace(out / "manifest.json")

@@ -3,7 +3,7 @@
 Torch-free by design (httpx and the standard library only), so front ends start fast.
 """
 
-from engine.client.client import EngineClient, EngineError
+from engine.client.client import EngineClient, EngineError, plain_file_name, result_files
 from engine.client.local import LocalEngine
 
-__all__ = ["EngineClient", "EngineError", "LocalEngine"]
+__all__ = ["EngineClient", "EngineError", "LocalEngine", "plain_file_name", "result_files"]

@@ -45,6 +45,26 @@ def _error_from(response: httpx.Response) -> EngineError:
     return EngineError(message, response.status_code)
 
 
+def plain_file_name(name: object, what: str = "file name") -> str:
+    """`name` if it is a plain file name; EngineError otherwise.
+
+    Names an engine sends (stems, job ids) become local paths: from a remote engine they must
+    not reach outside the folder they are joined to, so folders, '.', '..' and NUL are refused.
+    """
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or any(c in name for c in ("/", "\\", "\x00"))
+    ):
+        raise EngineError(f"the engine sent an unusable {what} {name!r}: not a plain file name")
+    return name
+
+
+def result_files(manifest: dict) -> list[str]:
+    """The stem files a result manifest lists, each checked with `plain_file_name`."""
+    return [plain_file_name(t.get("file"), "stem file name") for t in manifest.get("tracks", [])]
+
+
 def _options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
@@ -188,7 +208,7 @@ class EngineClient:
         """Save a stem to `dest` (a file, or a folder to put `filename` in), atomically."""
         dest = Path(dest)
         if dest.is_dir():
-            dest = dest / filename
+            dest = dest / plain_file_name(filename, "stem file name")
         tmp = dest.with_name(f".{dest.name}.part")
         url = f"/jobs/{job_id}/versions/{version}/stems/{filename}"
         timeout = httpx.Timeout(self.timeout, read=max(self.timeout, 120.0))

@@ -16,6 +16,7 @@ from engine.audio import audio_info, iter_blocks
 from engine.audio.layout import infer_layout, to_foa
 from engine.constants import N_CHANNELS, SAMPLE_RATE
 from engine.dsp import WindowPlan
+from engine.errors import AudioError
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ def iter_windows(
     """Yield `(index, start_sample, window [4, size])` in order, reading the file once in blocks.
 
     The last windows are zero-padded past the end; memory holds about one window.
+
+    Raises:
+        AudioError: as `iter_blocks`, or the file holds fewer samples than `plan.length`
+        (it changed after the plan was made).
     """
     starts = plan.starts()
     buf = np.zeros((N_CHANNELS, 0), np.float32)
@@ -62,7 +67,9 @@ def iter_windows(
         out[:, : min(valid, w.shape[1])] = w[:, :valid]
         return out
 
+    read = 0
     for block in iter_blocks(path, hop_s, channels=channels, foa=True):
+        read += block.shape[1]
         buf = np.concatenate([buf, block], axis=1)
         while idx < len(starts) and buf_start + buf.shape[1] >= starts[idx] + plan.size:
             yield idx, starts[idx], take(idx)
@@ -71,6 +78,13 @@ def iter_windows(
                 drop = starts[idx] - buf_start
                 buf = buf[:, drop:]
                 buf_start += drop
+    # Padding a short file out to the plan would turn the missing audio into silent stems.
+    if read < plan.length:
+        raise AudioError(
+            path,
+            f"has {read} samples at {SAMPLE_RATE} Hz where {plan.length} were planned "
+            "(was it changed while being separated?)",
+        )
     while idx < len(starts):
         yield idx, starts[idx], take(idx)
         idx += 1

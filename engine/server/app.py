@@ -56,9 +56,9 @@ def create_app(service: EngineService, token: str) -> FastAPI:
 
     # Reads of in-memory state run on the event loop (no thread hop: they answer while a job
     # keeps the worker busy); handlers that touch files are plain functions (thread pool).
-    @app.get("/health", response_model=Health, tags=["engine"])
+    @app.get("/health", response_model=Health, responses={503: _E}, tags=["engine"])
     async def health() -> dict:
-        """Liveness, device, model bundle and queue (no token needed)."""
+        """Liveness, device, model bundle and queue (no token needed); 503 if jobs cannot run."""
         return service.health()
 
     @app.get("/jobs", response_model=JobList, responses=ERRORS, tags=["jobs"])

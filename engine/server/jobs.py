@@ -115,6 +115,8 @@ class Job:
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> Job:
         """Rebuild from a job.json record (unknown keys from newer versions are ignored)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a job record must be a JSON object, got {type(data).__name__}")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -297,9 +299,13 @@ class JobStore:
             job.started = now_iso()
             token = CancelToken()
             self._tokens[job.id] = token
-            self._persist(job)
-            self._notify(job.id)
             self._notify_queued()
+            try:
+                self._persist(job)
+            except OSError as exc:  # disk full or gone: this job cannot run, the next may
+                self.fail(job.id, f"internal error: cannot record that the job started: {exc}")
+                return None
+            self._notify(job.id)
             return copy.deepcopy(job), token
 
     def set_progress(self, job_id: str, progress: Progress) -> None:
@@ -316,27 +322,51 @@ class JobStore:
         error: str | None = None,
         result_version: int | None = None,
     ) -> None:
-        """End a running job; a finished refinement adds its version to the parent job."""
+        """End a running job; a finished refinement adds its version to the parent job.
+
+        Raises OSError when a job.json cannot be written; the jobs then stay as they were in
+        memory, so the caller can end the job with `fail` instead.
+        """
         if state not in TERMINAL:
             raise ValueError(f"finish needs a terminal state, got {state!r}")
         with self._cond:
-            job = self._get(job_id)
+            job = copy.deepcopy(self._get(job_id))
             job.state = state
             job.error = error
             job.finished = now_iso()
-            self._tokens.pop(job_id, None)
-            changed = [job_id]
+            ended = [job]
             if state == "done" and result_version is not None:
                 job.result_version = result_version
                 if job.kind == "separate":
                     job.versions = sorted({*job.versions, result_version})
                 elif job.parent in self._jobs:
-                    parent = self._jobs[job.parent]
+                    parent = copy.deepcopy(self._jobs[job.parent])
                     parent.versions = sorted({*parent.versions, result_version})
-                    self._persist(parent)
-                    changed.append(parent.id)
-            self._persist(job)
-            self._notify(*changed)
+                    ended.append(parent)
+            # Written before shown: the API never reports an end that job.json does not hold.
+            for j in ended:
+                self._persist(j)
+            self._tokens.pop(job_id, None)
+            for j in ended:
+                self._jobs[j.id] = j
+            self._notify(*(j.id for j in ended))
+
+    def fail(self, job_id: str, error: str) -> None:
+        """End a running job as failed: in memory always, in job.json when it can be written."""
+        with self._cond:
+            job = self._get(job_id)
+            job.state = "failed"
+            job.error = error
+            job.finished = now_iso()
+            self._tokens.pop(job_id, None)
+            try:
+                self._persist(job)
+            except OSError as exc:  # still shown as failed; a restart marks it interrupted
+                print(
+                    f"scenesplit serve: cannot record job {job_id} as failed: {exc}",
+                    file=sys.stderr,
+                )
+            self._notify(job_id)
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         """Cancel a job: a queued one leaves the queue now, a running one stops at its next

@@ -7,11 +7,14 @@ editor) can read it; logs go to stderr.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import ipaddress
 import json
 import os
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import uvicorn
 from engine.errors import ScenesplitError
 
 READY_PREFIX = "SCENESPLIT_ENGINE_READY"
+LOCK_FILE = "serve.lock"
 SHUTDOWN_GRACE_S = 5.0
 """How long open connections (event streams) get to finish when the server stops."""
 
@@ -47,6 +51,31 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@contextmanager
+def workdir_lock(workdir: Path) -> Iterator[None]:
+    """Hold `workdir` for this server; ScenesplitError if another server holds it.
+
+    A second server on the same folder would clean up the first one's running job as if it
+    had crashed and replace its token. flock is released by the kernel however the process
+    ends, so a killed server never leaves a stale lock.
+    """
+    path = workdir / LOCK_FILE
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            pid = f.read().strip() or "unknown"
+            raise ScenesplitError(
+                f"{workdir}: another engine server (pid {pid}) uses this work directory; "
+                "stop it or choose another --workdir"
+            ) from None
+        f.truncate(0)
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        yield
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -92,11 +121,6 @@ class _Server(uvicorn.Server):
 def serve(cfg: ServeConfig) -> int:
     """Run the engine server until SIGINT/SIGTERM; returns the exit code."""
     from engine import paths
-    from engine.pipeline.separator import Separator
-    from engine.server.app import create_app
-    from engine.server.runner import PipelineRunner
-    from engine.server.security import PathPolicy, load_or_create_token
-    from engine.server.service import EngineService, ServiceInfo
 
     workdir = Path(cfg.workdir).expanduser() if cfg.workdir else paths.cache_dir() / "engine"
     workdir = workdir.absolute()
@@ -108,6 +132,20 @@ def serve(cfg: ServeConfig) -> int:
     for root in cfg.allow_roots:
         if not Path(root).expanduser().is_dir():
             raise ScenesplitError(f"--allow-root {root}: not a folder")
+    # Before the token, the job store and the models: a refused server touches nothing.
+    with workdir_lock(workdir):
+        return _serve_in(workdir, cfg)
+
+
+def _serve_in(workdir: Path, cfg: ServeConfig) -> int:
+    """The server proper, once this process holds `workdir`."""
+    from engine import paths
+    from engine.pipeline.separator import Separator
+    from engine.server.app import create_app
+    from engine.server.runner import PipelineRunner
+    from engine.server.security import PathPolicy, load_or_create_token
+    from engine.server.service import EngineService, ServiceInfo
+
     token, token_path = load_or_create_token(cfg.token_file, workdir)
     sock = bind_socket(cfg.host, cfg.port)
     if not is_loopback(cfg.host):

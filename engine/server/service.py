@@ -35,6 +35,12 @@ class UploadTooLarge(ScenesplitError):
     status = 413
 
 
+class WorkerStopped(ScenesplitError):
+    """The job worker is not running: queued jobs would wait forever."""
+
+    status = 503
+
+
 @dataclass
 class ServiceInfo:
     """What /health reports about the loaded models."""
@@ -111,7 +117,11 @@ class EngineService:
         return self.worker.stop(timeout)
 
     def health(self) -> dict[str, Any]:
-        """The /health body."""
+        """The /health body; WorkerStopped when no job would ever run."""
+        if not self.worker.alive():
+            raise WorkerStopped(
+                "the job worker has stopped (see the engine log); restart the engine"
+            )
         busy, queued = self.store.counts()
         return {
             "status": "ok",

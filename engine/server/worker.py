@@ -61,11 +61,21 @@ class Worker:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def alive(self) -> bool:
+        """Whether the worker thread is running (False before `start` and after it ended)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _loop(self) -> None:
         while not self.store.closing:
-            item = self.store.take_next(timeout=1.0)
-            if item is not None:
-                self.run_job(*item)
+            item = None
+            try:
+                item = self.store.take_next(timeout=1.0)
+                if item is not None:
+                    self.run_job(*item)
+            except Exception as exc:  # a bug around one job must not leave the queue unserved
+                traceback.print_exc(file=sys.stderr)
+                if item is not None:
+                    self.store.fail(item[0].id, f"internal error: {type(exc).__name__}: {exc}")
 
     def run_job(self, job: Job, cancel: CancelToken) -> None:
         """Run one job that the store has marked running, and record how it ended.
@@ -108,7 +118,13 @@ class Worker:
             state, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-        self.store.finish(job.id, state, error, version if state == "done" else None)
+        try:
+            self.store.finish(job.id, state, error, version if state == "done" else None)
+        except OSError as exc:  # job.json cannot be written (disk full?): the job cannot stand
+            traceback.print_exc(file=sys.stderr)
+            if state == "done":  # a result no job.json lists would reappear after a restart
+                shutil.rmtree(job_dir / f"v{version}", ignore_errors=True)
+            self.store.fail(job.id, f"internal error: cannot record the end of the job: {exc}")
 
     def _progress(self, job_id: str) -> ProgressCallback:
         return lambda p: self.store.set_progress(job_id, p)

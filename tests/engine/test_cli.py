@@ -56,3 +56,12 @@ def test_probe_nan_file(write_wav):
     x[0, 100] = np.nan
     out = scenesplit("probe", str(write_wav("nan.wav", x)))
     assert out.returncode == 2 and "NaN" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_separate_refuses_a_huge_channel_range_at_once(write_wav, tmp_path):
+    # Checked against the file's 4 channels before a 30-million-entry list is built.
+    path = write_wav("scene.wav", np.zeros((4, 8_000), np.float32))
+    out = scenesplit("separate", str(path), "-o", str(tmp_path / "o"), "--channels", "0-30000000")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "channel selection '0-30000000' does not fit a file with 4 channels" in out.stderr
+    assert not (tmp_path / "o").exists()

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -119,3 +121,12 @@ def test_vanishing_file_mid_read(write_wav, rng):
         assert sum(b.shape[1] for b in rest) == 3 * 32_000
     except AudioError as exc:
         assert str(path) in str(exc)
+
+
+def test_file_truncated_mid_read_is_an_error_not_silence(write_wav, rng):
+    path = write_wav("cut.wav", rng.normal(0, 0.1, (4, 32_000 * 4)).astype(np.float32))
+    blocks = iter_blocks(path, 1.0)
+    next(blocks)
+    os.truncate(path, path.stat().st_size - 32_000 * 4 * 4 * 2)  # the last 2 s are gone
+    with pytest.raises(AudioError, match=r"ended after 64000 of the 128000 frames .*truncated"):
+        list(blocks)

@@ -6,6 +6,7 @@ import pytest
 from engine.audio import read_audio, read_bext
 from engine.constants import SAMPLE_RATE
 from engine.dsp import WindowPlan
+from engine.errors import AudioError
 from engine.pipeline.assembly import TrackAssembler, active_span, build_tracks, slot_records
 from engine.pipeline.manifest import WindowRecord
 from engine.pipeline.windows import iter_windows, read_window
@@ -26,6 +27,13 @@ def test_windows_cover_the_file_and_random_access_agrees(write_wav, rng, rate):
         assert not w[:, valid:].any()
         tol = 1e-6 if rate == 32_000 else 2e-3  # resampler edges differ slightly
         np.testing.assert_allclose(read_window(path, start, plan.size, length), w, atol=tol)
+
+
+def test_a_file_shorter_than_its_plan_is_an_error_not_silence(write_wav):
+    # The file changed between planning and reading: padding it would make silent stems.
+    path = write_wav("rec.wav", np.zeros((4, 32_000), np.float32))
+    with pytest.raises(AudioError, match="has 32000 samples at 32000 Hz where 40000 were planned"):
+        list(iter_windows(path, WindowPlan(40_000, 32_000, 24_000)))
 
 
 def test_identity_pipeline_reconstructs_input_without_clicks(tmp_path, rng):

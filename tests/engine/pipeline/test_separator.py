@@ -1,12 +1,15 @@
 """The pipeline with real (tiny, untrained) models: stages, long recordings, refinement, cancel."""
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
+from engine.audio import write_audio
 from engine.constants import CLASSES, SILENCE
-from engine.errors import Cancelled, ScenesplitError
+from engine.errors import AudioError, Cancelled, ScenesplitError
 from engine.pipeline.manifest import Manifest
 from engine.pipeline.recording import separate_recording
 from engine.pipeline.refine import AddClass, ChangeClass, RemoveClip, refine_result
@@ -97,6 +100,21 @@ def test_cancel_stops_within_a_window_and_leaves_nothing(separator, recording, t
             cancel=token,
         )
     assert max(seen) == 1  # stopped right after the first window
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_input_truncated_while_separating_fails_and_leaves_nothing(separator, tmp_path):
+    frames = 48_000 * 8  # long enough that the reader is mid-file after the first window
+    x = 0.05 * np.random.default_rng(3).normal(size=(4, frames)).astype(np.float32)
+    path = write_audio(tmp_path / "cut.wav", x, 48_000)
+
+    def progress(p):
+        if p.done == 1:  # cut the second half of the samples away
+            os.truncate(path, path.stat().st_size - frames * 4 * 4 // 2)
+
+    one_at_a_time = Separator(separator.bundle, "cpu", tse_rounds=0, batch_windows=1)
+    with pytest.raises(AudioError, match=r"cut.wav: ended after .* of the 384000 frames"):
+        separate_recording(one_at_a_time, path, tmp_path / "out", window=SMALL, progress=progress)
     assert list((tmp_path / "out").iterdir()) == []
 
 

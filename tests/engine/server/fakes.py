@@ -3,13 +3,16 @@
 The runner writes what the pipeline writes (a stem per class of the recording's length and a
 valid manifest) without models, and can be held mid-job so cancel and queue order are testable.
 The end-to-end tests (test_e2e.py) use the real pipeline in a real server process instead.
+`HostileEngine` is a remote engine that lies, for the client's defences.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -163,3 +166,50 @@ def serving(workdir: Path, roots: list[Path], runner: FakeRunner | None = None, 
         yield srv
     finally:
         srv.stop()
+
+
+class HostileEngine:
+    """An HTTP server posing as an engine: every job is done at once, its manifest lists
+    `stem_name`, and any other GET answers with bytes, so a client that joins that name to a
+    folder writes wherever the name points."""
+
+    def __init__(self, stem_name: str):
+        job = {"id": "job1", "state": "done", "versions": [1], "error": None, "progress": {}}
+        track = {"label": "Speech", "file": stem_name, "confidence": 0.9, "clips": []}
+        manifest = {"version": 1, "tracks": [track]}
+
+        class Handler(BaseHTTPRequestHandler):
+            def _send(self, body: bytes, content_type: str, status: int = 200) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._send(json.dumps(job).encode(), "application/json", 202)
+
+            def do_GET(self) -> None:
+                if self.path.endswith("/events"):
+                    event = f"event: job\ndata: {json.dumps(job)}\n\n"
+                    self._send(event.encode(), "text/event-stream")
+                elif self.path.endswith("/manifest"):
+                    self._send(json.dumps(manifest).encode(), "application/json")
+                else:
+                    self._send(b"RIFF written by a hostile engine", "audio/wav")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostileEngine:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

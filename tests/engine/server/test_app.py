@@ -3,6 +3,7 @@ of the models): auth, error bodies, queue, event stream, cancel, results, upload
 
 import json
 import threading
+import time
 
 import httpx
 import numpy as np
@@ -95,6 +96,9 @@ def test_unreadable_inputs_are_refused_before_queueing(srv, audio_root):
         json={"path": str(audio_root / "six.wav"), "options": {"channels": "2-5"}},
     )
     assert ok.status_code == 202 and ok.json()["recording"]["selected_channels"] == [2, 3, 4, 5]
+    # Bounds are checked before the list is built (this one used to exhaust memory: a 500).
+    huge = {"path": str(audio_root / "six.wav"), "options": {"channels": "0-999999999999"}}
+    assert_error(call(srv, "POST", "/jobs", json=huge), 400, "does not fit a file with 6 channels")
 
 
 def test_queue_positions_events_and_cancel(srv, client, audio_root):
@@ -248,6 +252,21 @@ def test_results_survive_a_restart(tmp_path, audio_root):
         assert c.download_stem(done["id"], "latest", "rec_Speech.wav", tmp_path).is_file()
     finally:
         srv.stop()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_health_reports_a_dead_worker(srv, monkeypatch):
+    assert httpx.get(srv.url + "/health").json()["status"] == "ok"
+
+    def crash(timeout=None):
+        raise SystemExit  # ends the worker thread, as anything escaping its loop would
+
+    monkeypatch.setattr(srv.service.store, "take_next", crash)
+    for _ in range(500):
+        if not srv.service.worker.alive():
+            break
+        time.sleep(0.01)
+    assert_error(httpx.get(srv.url + "/health"), 503, "job worker has stopped", "restart")
 
 
 def test_errors_are_json_for_unknown_routes_and_methods(srv):

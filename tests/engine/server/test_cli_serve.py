@@ -3,10 +3,11 @@
 import json
 
 import numpy as np
+import pytest
 
 from engine.audio import read_audio, write_audio
 from engine.cli.main import main
-from tests.engine.server.fakes import TOKEN, serving
+from tests.engine.server.fakes import TOKEN, HostileEngine, serving
 
 
 def test_separate_on_a_server_downloads_stems_and_manifest(tmp_path, capsys):
@@ -47,3 +48,18 @@ def test_separate_on_a_server_downloads_stems_and_manifest(tmp_path, capsys):
         ]
         assert main([*bad, "--token-file", str(tmp_path / "token")]) == 2
         assert "bad.wav: not a readable audio file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["../evil.wav", "ABSOLUTE", "..", "sub\\evil.wav", "a\x00.wav"])
+def test_stem_names_from_a_hostile_engine_cannot_leave_the_output_folder(tmp_path, capsys, name):
+    name = str(tmp_path / "evil.wav") if name == "ABSOLUTE" else name
+    rec = write_audio(tmp_path / "scene.wav", np.zeros((4, 8_000), np.float32))
+    (tmp_path / "token").write_text(TOKEN)
+    out = tmp_path / "deep" / "out"
+    with HostileEngine(name) as engine:
+        args = ["separate", str(rec), "-o", str(out), "--server", engine.url]
+        assert main([*args, "--token-file", str(tmp_path / "token")]) == 2
+    err = capsys.readouterr().err
+    assert f"unusable stem file name {name!r}" in err and "not a plain file name" in err
+    assert not (tmp_path / "evil.wav").exists() and not (tmp_path / "deep" / "evil.wav").exists()
+    assert not out.exists()  # refused before anything was written

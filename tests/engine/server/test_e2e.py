@@ -180,6 +180,25 @@ def test_cli_separate_on_the_server(engine, audio, tmp_path):
         assert sf.info(str(out / t["file"])).frames == 2 * SAMPLE_RATE  # 48 kHz in, 32 kHz out
 
 
+def test_a_second_server_on_the_same_workdir_is_refused(engine, tiny_bundle, audio):
+    c = engine.client
+    token = engine.token_file.read_text()
+    job = c.submit(audio / "long.wav", **SLOW)
+    wait_running(c, job["id"])
+    cmd = [sys.executable, "-m", "engine.cli.main", "serve", "--workdir", str(engine.workdir)]
+    cmd += ["--bundle", str(tiny_bundle), "--device", "cpu"]  # the default token: workdir/token
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert res.stderr.strip().count("\n") == 0
+    assert f"{engine.workdir}: another engine server (pid {engine.pid})" in res.stderr
+    # The first server's running job, its partial result and its token are untouched.
+    assert c.job(job["id"])["state"] == "running"
+    assert list((engine.workdir / "jobs" / job["id"]).glob(".tmp-*"))
+    assert engine.token_file.read_text() == token
+    c.cancel(job["id"])
+    assert c.wait(job["id"])["state"] == "cancelled"
+
+
 def test_kill_restart_and_graceful_stop(tiny_bundle, audio, tmp_path):
     eng = LocalEngine(tmp_path / "work", tiny_bundle, "cpu", [audio], threads=1)
     c = eng.start(timeout=120)

@@ -103,6 +103,18 @@ def test_restart_marks_unfinished_jobs_interrupted_and_keeps_results(tmp_path):
     assert again.counts() == (False, 0) and again.take_next(timeout=0) is None
 
 
+@pytest.mark.parametrize("text", ["null", "[]", '"a job"', "3", "{not json"])
+def test_job_files_of_the_wrong_shape_are_skipped_with_a_warning(tmp_path, capsys, text):
+    store = JobStore(tmp_path)
+    good = store.add(new_job(store))["id"]
+    (tmp_path / "jobs" / "odd").mkdir()
+    (tmp_path / "jobs" / "odd" / "job.json").write_text(text)
+    again = JobStore(tmp_path)
+    assert [j["id"] for j in again.list_public()] == [good]
+    err = capsys.readouterr().err
+    assert "skipping unreadable" in err and str(tmp_path / "jobs" / "odd" / "job.json") in err
+
+
 def test_close_interrupts_queue_and_cancels_running(tmp_path):
     store = JobStore(tmp_path)
     a = store.add(new_job(store))["id"]

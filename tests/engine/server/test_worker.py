@@ -1,6 +1,8 @@
 """The worker: results appear only complete (as v<N>), cancel and failure leave nothing behind,
 refinements get the next version number, shutdown interrupts."""
 
+import errno
+import json
 import time
 
 import numpy as np
@@ -9,7 +11,8 @@ import pytest
 from engine.audio import write_audio
 from engine.errors import ScenesplitError
 from engine.pipeline.manifest import Manifest
-from engine.server.jobs import Job, JobStore, now_iso
+from engine.server import jobs
+from engine.server.jobs import TERMINAL, Job, JobStore, now_iso
 from engine.server.worker import Worker
 from tests.engine.server.fakes import FakeRunner
 
@@ -29,6 +32,13 @@ def separate_job(store, path) -> str:
         recording={"name": path.stem},
     )
     return store.add(job)["id"]
+
+
+def wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def refine_job(store, parent, base, op) -> str:
@@ -149,3 +159,38 @@ def test_stop_interrupts_the_running_job(tmp_path, recording):
         job = store.public(job_id)
         assert job["state"] == "interrupted" and "shut down" in job["error"]
     assert files_in(store.job_dir(running)) == ["job.json"]
+
+
+@pytest.mark.parametrize("unwritable", ["running", "done"])
+def test_a_job_whose_state_cannot_be_written_fails_and_the_worker_goes_on(
+    tmp_path, recording, monkeypatch, unwritable
+):
+    write = jobs.write_json_atomic
+    faults = []
+
+    def disk_full_once(path, data):
+        if data["state"] == unwritable and not faults:
+            faults.append(data["id"])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(path, data)
+
+    monkeypatch.setattr(jobs, "write_json_atomic", disk_full_once)
+    store = JobStore(tmp_path / "work")
+    worker = Worker(store, FakeRunner())
+    worker.start()
+    try:
+        bad = separate_job(store, recording)
+        good = separate_job(store, recording)
+        wait_until(lambda: store.public(good)["state"] in TERMINAL)
+        assert faults == [bad] and worker.alive()
+        job = store.public(bad)
+        assert job["state"] == "failed" and "No space left on device" in job["error"]
+        assert job["versions"] == [] and job["result_version"] is None
+        record = json.loads((store.job_dir(bad) / "job.json").read_text())
+        assert {k: record[k] for k in ("state", "error", "finished", "versions")} == {
+            k: job[k] for k in ("state", "error", "finished", "versions")
+        }
+        assert files_in(store.job_dir(bad)) == ["job.json"]  # no result it does not list
+        assert store.public(good)["state"] == "done" and store.counts() == (False, 0)
+    finally:
+        worker.stop(5)
