@@ -40,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="CPU threads for the models (default: torch's, all cores; lower it on a shared "
         "machine)",
     )
+    p.add_argument(
+        "--parent-pid",
+        type=int,
+        help="stop when this process ends (the editor passes its own, so a killed editor "
+        "leaves no engine behind)",
+    )
     p.set_defaults(func=run)
 
 
@@ -58,5 +64,6 @@ def run(args: argparse.Namespace) -> int:
             allow_roots=args.allow_root,
             max_upload_mb=args.max_upload_mb,
             threads=args.threads,
+            parent_pid=args.parent_pid,
         )
     )

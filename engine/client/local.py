@@ -72,7 +72,7 @@ class LocalEngine:
         """The command line that starts the server."""
         cmd = [self.python, "-m", "engine.cli.main", "serve", "--host", "127.0.0.1"]
         cmd += ["--port", "0", "--workdir", str(self.workdir), "--token-file", str(self.token_file)]
-        cmd += ["--device", self.device]
+        cmd += ["--device", self.device, "--parent-pid", str(os.getpid())]
         if self.bundle is not None:
             cmd += ["--bundle", str(self.bundle)]
         for root in self.allow_roots:

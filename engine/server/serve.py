@@ -13,6 +13,8 @@ import json
 import os
 import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ class ServeConfig:
     allow_roots: list[str] = field(default_factory=list)
     max_upload_mb: float = 2048.0
     threads: int | None = None
+    parent_pid: int | None = None  # stop when this process ends (the editor that started us)
 
 
 def is_loopback(host: str) -> bool:
@@ -97,6 +100,37 @@ def server_url(sock: socket.socket) -> str:
     """The http URL of a bound socket."""
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+PARENT_POLL_S = 1.0
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists (and is not a zombie we could see)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def watch_parent(pid: int, stop, poll_s: float = PARENT_POLL_S) -> threading.Thread:
+    """Call `stop()` once process `pid` has ended or we were re-parented (it died)."""
+
+    def run() -> None:
+        while process_alive(pid) and os.getppid() == pid:
+            time.sleep(poll_s)
+        stop()
+        try:  # the parent may have held our stderr's pipe: it can be gone with it
+            print(f"scenesplit serve: parent process {pid} ended; stopping", file=sys.stderr)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=run, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 class _Server(uvicorn.Server):
@@ -182,6 +216,9 @@ def _serve_in(workdir: Path, cfg: ServeConfig) -> int:
         lifespan="off",
     )
     server = _Server(config, ready, service.stop)
+    if cfg.parent_pid is not None:
+        # An editor killed (or crashed) cannot stop its engine: the engine stops itself.
+        watch_parent(cfg.parent_pid, lambda: setattr(server, "should_exit", True))
     service.start()
     try:
         server.run(sockets=[sock])

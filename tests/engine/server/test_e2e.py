@@ -252,3 +252,48 @@ def test_fuzz_the_real_server(engine, separated):
     statuses = fuzz(url, schema, separated[0]["id"], examples=10, derandomize=False, token=token)
     assert sum(statuses.values()) >= 200
     assert engine.client.health()["status"] == "ok"
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` runs (an exited orphan may linger as a zombie until its new parent reaps
+    it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_an_engine_whose_editor_was_killed_stops_itself(tiny_bundle, tmp_path):
+    """The editor (here a small parent process using LocalEngine) dies by SIGKILL: its engine
+    notices within seconds, exits, and frees the work directory for the next editor."""
+    work = tmp_path / "work"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from engine.client import LocalEngine\n"
+            f"eng = LocalEngine({str(work)!r}, {str(tiny_bundle)!r}, 'cpu', [], threads=1)\n"
+            "eng.start(timeout=120)\n"
+            "print(eng.pid, flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    engine_pid = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if not running(engine_pid):
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(engine_pid, signal.SIGKILL)
+        raise AssertionError("the engine outlived its killed editor")
+    again = LocalEngine(work, tiny_bundle, "cpu", [], threads=1)
+    again.start(timeout=120)  # the work directory's lock was released
+    again.stop()
