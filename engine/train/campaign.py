@@ -98,6 +98,19 @@ def seed_runs(runs: Path) -> None:
             shutil.copy2(state, folder / "last.pt")
 
 
+def adopt(kit_out: Path, runs: Path) -> None:
+    """Make the GPU kit's results the run folders' state (the campaign goes on from them)."""
+    found = False
+    for task in ("uss", "tse"):
+        for kind in ("last", "best"):
+            src = kit_out / f"{task}_{kind}.pt"
+            if src.is_file():
+                shutil.copy2(src, runs / task / f"{kind}.pt")
+                found = True
+    if not found:
+        raise SystemExit(f"{kit_out}: no uss_/tse_ last.pt or best.pt to adopt")
+
+
 def train_both(runs: Path, minutes: float) -> None:
     """USS and TSE concurrently, one thread each, for `minutes`."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -167,10 +180,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=120.0, help="training time of this session")
     p.add_argument("--runs", default=str(ROOT / "runs" / "campaign"))
     p.add_argument("--no-train", action="store_true", help="only evaluate, ship and record")
+    p.add_argument(
+        "--adopt",
+        metavar="DIR",
+        help="first take {uss,tse}_{last,best}.pt from DIR (what the GPU kit brought back)",
+    )
     args = p.parse_args(argv)
     runs = Path(args.runs)
     ensure_data()
     seed_runs(runs)
+    if args.adopt:
+        adopt(Path(args.adopt), runs)
     if not args.no_train:
         train_both(runs, args.minutes)
     candidate = runs / "bundle"

@@ -49,3 +49,21 @@ def test_campaign_file_appends_points_and_plots(tmp_path):
     assert [p["cpu_hours"] for p in read_campaign(path)] == [1.0, 2.5]
     png = plot_campaign(path, tmp_path / "c.png")
     assert png.stat().st_size > 5000
+
+
+def test_gpu_kit_results_are_adopted_and_counted_truly(tmp_path):
+    from engine.train.campaign import adopt
+
+    kit, runs = tmp_path / "kit", tmp_path / "runs"
+    kit.mkdir()
+    for task in ("uss", "tse"):
+        (runs / task).mkdir(parents=True)
+        torch.save({"extra": {"trainer": {"step": 1}}}, runs / task / "last.pt")
+        # The GPU resumed step 400 and trained 100 steps of 32 scenes: 1,600 + 3,200 scenes.
+        trainer = {"step": 500, "cpu_s": 0.0, "scenes": 4800}
+        torch.save({"extra": {"trainer": trainer}}, kit / f"{task}_last.pt")
+        torch.save({"state_dict": {}}, kit / f"{task}_best.pt")
+    adopt(kit, runs)
+    assert (runs / "uss" / "best.pt").is_file()
+    point = session_point(fake_report(1.0, 1.0), runs)
+    assert point["uss_step"] == 500 and point["uss_scenes"] == 4800  # not 500 x batch
