@@ -55,6 +55,14 @@ setup() {
       echo "warning: the editor's X11 window needs libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 (apt)" >&2
     fi
   fi
+  # The Audacity end-to-end test drives a real Audacity under Xvfb (xwd takes its screenshot);
+  # without them it is skipped and says why.
+  if ! command -v audacity >/dev/null || ! command -v Xvfb >/dev/null || ! command -v xwd >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq audacity xvfb \
+        x11-apps >/dev/null; } || echo "warning: could not install audacity xvfb x11-apps (apt)" >&2
+    fi
+  fi
 }
 
 cmd=${1:-demo}

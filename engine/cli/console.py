@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from engine.progress import Progress
 
@@ -40,3 +41,21 @@ class ConsoleProgress:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def job_progress(where: str, console: ConsoleProgress | None = None) -> Callable[[dict], None]:
+    """An `on_update` for `EngineClient.wait`: a note while the job is queued on `where`, then
+    its progress (from the job's API view) on a `ConsoleProgress`."""
+    console = console or ConsoleProgress()
+    queued_note = False
+
+    def show(job: dict) -> None:
+        nonlocal queued_note
+        p = job["progress"]
+        if job["state"] == "queued" and not queued_note:
+            print(f"queued on {where} (position {job['queue_position']})", file=console.stream)
+            queued_note = True
+        elif job["state"] == "running" and p["total"] > 0:
+            console(Progress(p["stage"], p["done"], p["total"], p["message"], p["elapsed_s"]))
+
+    return show

@@ -23,6 +23,7 @@ COMMANDS = (
     "bench",
     "serve",
     "app",
+    "audacity",
 )
 
 

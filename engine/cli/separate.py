@@ -88,13 +88,11 @@ def print_summary(out: str, tracks: list[dict], as_json: bool) -> None:
 
 def run_on_server(args: argparse.Namespace) -> int:
     """Submit to an engine server, follow its progress, download stems + manifest into --out."""
-    import sys
     from pathlib import Path
 
-    from engine.cli.console import ConsoleProgress
+    from engine.cli.console import job_progress
     from engine.client import EngineClient, result_files
     from engine.errors import ScenesplitError
-    from engine.progress import Progress
 
     if not args.token_file:
         raise ScenesplitError("--server needs --token-file (the token file the server wrote)")
@@ -107,22 +105,10 @@ def run_on_server(args: argparse.Namespace) -> int:
         "hop_s": args.hop,
         "batch_windows": args.batch,
     }
-    console = ConsoleProgress()
     with EngineClient.from_token_file(args.server, args.token_file) as client:
         job = client.submit(args.input, **options)
-        queued_note = False
-
-        def show(j: dict) -> None:
-            nonlocal queued_note
-            p = j["progress"]
-            if j["state"] == "queued" and not queued_note:
-                print(f"queued on {args.server} (position {j['queue_position']})", file=sys.stderr)
-                queued_note = True
-            elif j["state"] == "running" and p["total"] > 0:
-                console(Progress(p["stage"], p["done"], p["total"], p["message"], p["elapsed_s"]))
-
         try:
-            final = client.wait(job["id"], on_update=show)
+            final = client.wait(job["id"], on_update=job_progress(args.server))
         except KeyboardInterrupt:
             client.cancel(job["id"])
             raise
