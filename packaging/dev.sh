@@ -27,7 +27,7 @@ setup() {
   fi
   # Reinstall only when the project's dependency list changed.
   if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-    $pip install -e ".[app,server,data,train,dev]"
+    $pip install -e ".[app,server,data,train,sessions,dev]"
     # tinysoundfont's optional audio-output dependency (pyaudio) does not build headless.
     $pip install --no-deps "tinysoundfont>=0.3"
     touch "$STAMP"
@@ -61,6 +61,13 @@ setup() {
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq audacity xvfb \
         x11-apps >/dev/null; } || echo "warning: could not install audacity xvfb x11-apps (apt)" >&2
+    fi
+  fi
+  # The REAPER scripts are tested with lua5.4 against a fake REAPER API; without it they skip.
+  if ! command -v lua5.4 >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lua5.4 \
+        >/dev/null; } || echo "warning: could not install lua5.4 (apt)" >&2
     fi
   fi
 }

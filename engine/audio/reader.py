@@ -127,6 +127,8 @@ def iter_blocks(
     channels: Sequence[int] | None = None,
     foa: bool = False,
     sample_rate: int = SAMPLE_RATE,
+    start_frame: int = 0,
+    frames: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Stream a file as float32 `[C, n]` blocks at `sample_rate`, checking every sample.
 
@@ -136,6 +138,8 @@ def iter_blocks(
         channels: file channels to use (None: all); the selection's count sets the layout.
         foa: convert to the models' 4-channel FOA input by the layout policy.
         sample_rate: output rate (resampled with soxr when the file differs).
+        start_frame: first file frame to read (at the file's own rate).
+        frames: how many file frames to read from there (None: to the end).
 
     Raises:
         AudioError: unreadable, empty, NaN/Inf or out-of-range samples, a channel count that
@@ -148,6 +152,11 @@ def iter_blocks(
         raise AudioError(path, f"channels {picked} do not exist in a {info.channels}-channel file")
     n_out = len(picked) if picked is not None else info.channels
     layout = infer_layout(n_out, path) if foa else None
+    if not 0 <= start_frame < info.frames:
+        raise AudioError(
+            path, f"start frame {start_frame} is outside the file (0-{info.frames - 1})"
+        )
+    stop = info.frames if frames is None else min(info.frames, start_frame + max(0, frames))
     in_block = max(1, int(round(block_seconds * info.sample_rate)))
     out_block = max(1, int(round(block_seconds * sample_rate)))
     resampler = (
@@ -157,12 +166,15 @@ def iter_blocks(
     )
     pending: list[np.ndarray] = []
     pending_len = 0
-    frame = 0
+    frame = start_frame
     try:
         with _open(path) as f:
+            if start_frame:
+                f.seek(start_frame)
             while True:
-                raw = f.read(in_block, dtype="float32", always_2d=True)
-                last = raw.shape[0] < in_block
+                want = min(in_block, stop - frame)
+                raw = f.read(want, dtype="float32", always_2d=True)
+                last = raw.shape[0] < want or frame + raw.shape[0] >= stop
                 if raw.shape[0]:
                     _check_block(path, raw, frame, info.sample_rate)
                     frame += raw.shape[0]
@@ -189,9 +201,9 @@ def iter_blocks(
         raise AudioError(path, f"read failed ({exc})") from None
     except FileNotFoundError:
         raise AudioError(path, "disappeared while being read") from None
-    if frame == 0:
+    if frame == start_frame:
         raise AudioError(path, "contains no audio (0 samples)")
-    if frame < info.frames:  # libsndfile just reads short: the rest would pass for silence
+    if frame < stop:  # libsndfile just reads short: the rest would pass for silence
         raise AudioError(
             path,
             f"ended after {frame} of the {info.frames} frames its header announced "

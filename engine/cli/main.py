@@ -15,6 +15,8 @@ COMMANDS = (
     "info",
     "probe",
     "separate",
+    "refine",
+    "export",
     "evaluate",
     "synth",
     "corpus",
@@ -24,6 +26,7 @@ COMMANDS = (
     "serve",
     "app",
     "audacity",
+    "plugins",
 )
 
 

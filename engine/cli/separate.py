@@ -18,6 +18,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--window", type=float, default=10.0, help="analysis window in seconds")
     p.add_argument("--hop", type=float, default=7.5, help="window hop in seconds")
     p.add_argument("--batch", type=int, default=2, help="windows per forward pass")
+    p.add_argument(
+        "--start",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="separate from S seconds into the file (times in the result count from there)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="D",
+        help="separate only D seconds (default: to the end of the file)",
+    )
     p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
     p.add_argument(
         "--server",
@@ -31,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Separate the recording and print a summary of the tracks."""
     if args.server:
+        if args.start or args.duration is not None:
+            from engine.errors import ScenesplitError
+
+            raise ScenesplitError("--start/--duration work on this machine only, not with --server")
         return run_on_server(args)
     from engine import paths
     from engine.audio import audio_info, parse_channel_selection
@@ -47,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         audio_info(args.input)  # fail on a bad input before loading models
+    if args.start or args.duration is not None:
+        from engine.pipeline.windows import source_range
+
+        source_range(args.input, args.start, args.duration)  # a bad range fails early too
     if not 0 < args.hop <= args.window:
         raise ScenesplitError(
             f"need 0 < --hop <= --window, got hop {args.hop}, window {args.window}"
@@ -64,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         window=WindowSpec(args.window, args.hop),
         channels=channels,
         progress=ConsoleProgress(),
+        start_s=args.start,
+        duration_s=args.duration,
     )
     print_summary(args.out, manifest.to_dict()["tracks"], args.json)
     return 0

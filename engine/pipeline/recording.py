@@ -23,13 +23,26 @@ from engine.constants import CLASSES, SAMPLE_RATE, SILENCE
 from engine.pipeline.assembly import TrackAssembler, build_tracks, slot_records
 from engine.pipeline.manifest import Manifest, WindowRecord, stem_filename
 from engine.pipeline.separator import Separator
-from engine.pipeline.windows import WindowSpec, iter_windows, resampled_length
+from engine.pipeline.windows import (
+    SourceRange,
+    WindowSpec,
+    iter_windows,
+    resampled_length,
+    source_range,
+)
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 
 
-def recording_facts(path: Path, channels: Sequence[int] | None) -> dict:
-    """What the manifest records about the input file (and its BWF time reference)."""
+def recording_facts(
+    path: Path, channels: Sequence[int] | None, src: SourceRange | None = None, offset: int = 0
+) -> dict:
+    """What the manifest records about the input file (and its BWF time reference).
+
+    With a range `src` (starting at 32 kHz sample `offset`), `frames` and `duration_s` are the
+    range's, `start_s` where it starts in the file, and the time reference moves with it.
+    """
     info = audio_info(path)
+    src = src or SourceRange()
     time_reference = 0
     if info.format == "WAV":
         try:
@@ -48,9 +61,11 @@ def recording_facts(path: Path, channels: Sequence[int] | None) -> dict:
         "source_channels": info.channels,
         "channels": list(channels) if channels is not None else None,
         "layout": infer_layout(n_used, path).value,
-        "frames": resampled_length(path),
-        "duration_s": info.duration_s,
-        "time_reference": time_reference,
+        "frames": resampled_length(path, src),
+        "duration_s": (info.frames if src.frames is None else src.frames) / info.sample_rate,
+        "time_reference": time_reference + offset,
+        "start_s": src.start / info.sample_rate,
+        "offset": offset,
     }
 
 
@@ -74,8 +89,13 @@ def separate_recording(
     channels: Sequence[int] | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    start_s: float = 0.0,
+    duration_s: float | None = None,
 ) -> Manifest:
     """Separate `path` into `out_dir/<name>_<Label>.wav` stems plus `manifest.json`.
+
+    With `start_s`/`duration_s` only that range of the file is separated: the stems are the
+    range's length and every time in the manifest counts from the range's start.
 
     Raises:
         AudioError: the input cannot be read (checked before any work).
@@ -84,7 +104,10 @@ def separate_recording(
     path = Path(path)
     out_dir = Path(out_dir)
     window = window or WindowSpec()
-    facts = recording_facts(path, channels)
+    src, offset = SourceRange(), 0
+    if start_s or duration_s is not None:
+        src, offset = source_range(path, start_s, duration_s)
+    facts = recording_facts(path, channels, src, offset)
     plan = window.plan(facts["frames"])
     out_dir.mkdir(parents=True, exist_ok=True)
     name = facts["name"]
@@ -96,7 +119,7 @@ def separate_recording(
     records: list[WindowRecord] = []
     try:
         batch: list[tuple[int, int, np.ndarray]] = []
-        windows = iter_windows(path, plan, channels)
+        windows = iter_windows(path, plan, channels, src)
         for item in windows:
             batch.append(item)
             if len(batch) == separator.batch_windows or item[0] == plan.count - 1:

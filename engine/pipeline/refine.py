@@ -170,7 +170,9 @@ def _enrollment(spec, manifest: Manifest, size: int) -> np.ndarray | None:
         rec = manifest.recording
         start = max(0, round(a * SAMPLE_RATE))
         n = max(0, min(size, round((b - a) * SAMPLE_RATE)))
-        piece = read_window(rec["path"], start, size, rec["frames"], rec["channels"])[0, :n]
+        piece = read_window(
+            rec["path"], start, size, rec["frames"], rec["channels"], rec.get("offset", 0)
+        )[0, :n]
     else:
         piece = read_audio(spec["file"])[0, :size]  # W (or mono) of the example
     out[: piece.shape[0]] = piece
@@ -233,7 +235,9 @@ def _refine_windows(
     for done, w in enumerate(affected, 1):
         rec_w = manifest.windows[w]
         start = w * plan.hop
-        mix = read_window(rec["path"], start, plan.size, plan.length, rec["channels"])[None]
+        mix = read_window(
+            rec["path"], start, plan.size, plan.length, rec["channels"], rec.get("offset", 0)
+        )[None]
         stages = separator.run(mix)
         old_ov = to_slot_overrides(rec_w.overrides, manifest, plan.size)
         merged = _merge(rec_w.overrides, new_specs[w])

@@ -33,19 +33,61 @@ class WindowSpec:
         )
 
 
-def resampled_length(path: str | os.PathLike) -> int:
-    """Length in samples at 32 kHz of a file (what the block reader yields)."""
+@dataclass(frozen=True)
+class SourceRange:
+    """The part of a file that is separated, in the file's own frames.
+
+    `start` lies on a whole 32 kHz sample (a multiple of the rates' ratio), so windows read
+    sequentially and windows read one at a time (refinement) see the same samples.
+    """
+
+    start: int = 0
+    frames: int | None = None
+    """None: to the end of the file."""
+
+
+def source_range(
+    path: str | os.PathLike, start_s: float = 0.0, duration_s: float | None = None
+) -> tuple[SourceRange, int]:
+    """The file frames of `[start_s, start_s + duration_s)` (clipped to the file's end) and
+    the range's start in 32 kHz samples.
+
+    Raises:
+        AudioError: the range starts outside the file or is empty.
+    """
     info = audio_info(path)
-    return round(info.frames * SAMPLE_RATE / info.sample_rate)
+    if start_s < 0 or not start_s < info.duration_s:
+        raise AudioError(
+            path, f"--start {start_s:g} s is outside the recording (0-{info.duration_s:.3f} s)"
+        )
+    if duration_s is not None and not duration_s > 0:
+        raise AudioError(path, f"--duration must be positive, got {duration_s:g} s")
+    step = info.sample_rate // math.gcd(info.sample_rate, SAMPLE_RATE)
+    start = int(round(start_s * info.sample_rate / step)) * step
+    start = min(start, (info.frames - 1) // step * step)
+    end = info.frames
+    if duration_s is not None:
+        end = min(info.frames, start + int(round(duration_s * info.sample_rate)))
+    offset = start * SAMPLE_RATE // info.sample_rate
+    return SourceRange(start, end - start), offset
+
+
+def resampled_length(path: str | os.PathLike, src: SourceRange | None = None) -> int:
+    """Length in samples at 32 kHz of a file or a range of it (what the block reader yields)."""
+    info = audio_info(path)
+    frames = info.frames if src is None or src.frames is None else src.frames
+    return round(frames * SAMPLE_RATE / info.sample_rate)
 
 
 def iter_windows(
     path: str | os.PathLike,
     plan: WindowPlan,
     channels: Sequence[int] | None = None,
+    src: SourceRange | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yield `(index, start_sample, window [4, size])` in order, reading the file once in blocks.
 
+    With `src`, only that range of the file is read and sample 0 is the range's start.
     The last windows are zero-padded past the end; memory holds about one window.
 
     Raises:
@@ -68,7 +110,11 @@ def iter_windows(
         return out
 
     read = 0
-    for block in iter_blocks(path, hop_s, channels=channels, foa=True):
+    src = src or SourceRange()
+    blocks = iter_blocks(
+        path, hop_s, channels=channels, foa=True, start_frame=src.start, frames=src.frames
+    )
+    for block in blocks:
         read += block.shape[1]
         buf = np.concatenate([buf, block], axis=1)
         while idx < len(starts) and buf_start + buf.shape[1] >= starts[idx] + plan.size:
@@ -96,11 +142,14 @@ def read_window(
     size: int,
     length: int,
     channels: Sequence[int] | None = None,
+    offset: int = 0,
 ) -> np.ndarray:
     """One window `[4, size]` starting at 32 kHz sample `start` (random access, for refinement).
 
-    Samples past `length` are zero, as in `iter_windows`.
+    Samples past `length` are zero, as in `iter_windows`. `start` and `length` count from
+    32 kHz sample `offset` of the file (the start of a separated range).
     """
+    start, length = start + offset, length + offset
     path = Path(path)
     info = audio_info(path)
     ratio = info.sample_rate / SAMPLE_RATE

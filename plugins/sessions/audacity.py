@@ -5,22 +5,31 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from plugins.sessions.common import file_ref, write_atomic
+
 
 def write_lof(
     manifest: dict,
     stems_dir: str | os.PathLike,
     out_path: str | os.PathLike,
     include_mixture: bool = True,
+    relative: bool = False,
 ) -> Path:
-    """Write an Audacity .lof listing the mixture and every stem (all start at the recording's start)."""
-    stems_dir = Path(stems_dir).resolve()
-    lines = []
+    """Write an Audacity .lof listing the mixture and every stem (all start at the recording's start).
+
+    Args:
+        manifest: the result's manifest (plain data).
+        stems_dir: folder holding the stems named in the manifest.
+        out_path: the .lof to write.
+        include_mixture: list the original recording first.
+        relative: name files relative to the .lof's folder (Audacity resolves them from there).
+    """
+    stems_dir = Path(stems_dir)
+    session_dir = Path(out_path).parent if relative else None
+    files = [stems_dir / track["file"] for track in manifest["tracks"]]
     if include_mixture:
-        lines.append(f'file "{manifest["recording"]["path"]}" offset 0')
-    for track in manifest["tracks"]:
-        lines.append(f'file "{stems_dir / track["file"]}" offset 0')
-    out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.name}.part")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, out_path)
-    return out_path
+        # A .lof cannot trim a file: a --start range's mixture is left out rather than misplaced.
+        if not manifest["recording"].get("start_s"):
+            files.insert(0, Path(manifest["recording"]["path"]))
+    lines = [f'file "{file_ref(f, session_dir)}" offset 0' for f in files]
+    return write_atomic(out_path, "\n".join(lines) + "\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from plugins.sessions.common import file_ref, range_start, write_atomic
+
 COLOURS = [0x1F77B4, 0xFF7F0E, 0x2CA02C, 0xD62728, 0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF]
 
 
@@ -13,7 +15,7 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
 
-def _item(file: Path, position: float, length: float, offset: float, name: str) -> list[str]:
+def _item(file: str, position: float, length: float, offset: float, name: str) -> list[str]:
     return [
         "    <ITEM",
         f"      POSITION {position:.6f}",
@@ -21,7 +23,7 @@ def _item(file: Path, position: float, length: float, offset: float, name: str) 
         f"      SOFFS {offset:.6f}",
         f"      NAME {_quote(name)}",
         "      <SOURCE WAVE",
-        f"        FILE {_quote(str(file))}",
+        f"        FILE {_quote(file)}",
         "      >",
         "    >",
     ]
@@ -33,6 +35,7 @@ def write_rpp(
     out_path: str | os.PathLike,
     include_mixture: bool = True,
     whole_stems: bool = False,
+    relative: bool = False,
 ) -> Path:
     """Write a REAPER project for `manifest` whose stems are in `stems_dir`.
 
@@ -42,17 +45,20 @@ def write_rpp(
         out_path: the .rpp to write.
         include_mixture: add the original recording as the first track.
         whole_stems: one full-length item per class instead of one item per clip.
+        relative: name files relative to the .rpp's folder (REAPER resolves them from there).
     """
-    stems_dir = Path(stems_dir).resolve()
+    stems_dir = Path(stems_dir)
+    session_dir = Path(out_path).parent if relative else None
     rec = manifest["recording"]
     duration = float(rec["duration_s"])
     lines = ['<REAPER_PROJECT 0.1 "6.0" 0', f"  SAMPLERATE {rec['sample_rate']} 0 0"]
     if include_mixture:
         lines += ["  <TRACK", f"    NAME {_quote(rec['name'] + ' (mixture)')}"]
-        lines += _item(Path(rec["path"]), 0.0, duration, 0.0, rec["name"])
+        mixture = file_ref(rec["path"], session_dir)
+        lines += _item(mixture, 0.0, duration, range_start(manifest), rec["name"])
         lines += ["  >"]
     for i, track in enumerate(manifest["tracks"]):
-        file = stems_dir / track["file"]
+        file = file_ref(stems_dir / track["file"], session_dir)
         colour = COLOURS[i % len(COLOURS)] | 0x1000000  # REAPER: high bit = custom colour on
         lines += ["  <TRACK", f"    NAME {_quote(track['label'])}", f"    PEAKCOL {colour}"]
         if whole_stems or not track["clips"]:
@@ -65,8 +71,4 @@ def write_rpp(
                 )
         lines += ["  >"]
     lines.append(">")
-    out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.name}.part")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, out_path)
-    return out_path
+    return write_atomic(out_path, "\n".join(lines) + "\n")
