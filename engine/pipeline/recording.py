@@ -20,6 +20,7 @@ from engine import __version__
 from engine.audio import audio_info, read_bext
 from engine.audio.layout import infer_layout
 from engine.constants import CLASSES, SAMPLE_RATE, SILENCE
+from engine.errors import ScenesplitError
 from engine.pipeline.assembly import TrackAssembler, build_tracks, slot_records
 from engine.pipeline.manifest import Manifest, WindowRecord, stem_filename
 from engine.pipeline.separator import Separator
@@ -110,6 +111,7 @@ def separate_recording(
     facts = recording_facts(path, channels, src, offset)
     plan = window.plan(facts["frames"])
     out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = listed_stems(out_dir)
     name = facts["name"]
     assembler = TrackAssembler(
         out_dir, lambda label: stem_filename(name, label), plan, facts["time_reference"]
@@ -150,7 +152,25 @@ def separate_recording(
         if label not in listed:
             stem.unlink(missing_ok=True)
     manifest.save(out_dir)
+    # A rerun into the same folder: the stems only the earlier result listed go, so the folder
+    # holds exactly what its manifest lists (files the user put there are never touched).
+    for stale in earlier - listed_stems(out_dir):
+        (out_dir / stale).unlink(missing_ok=True)
     return manifest
+
+
+def listed_stems(folder: Path) -> set[str]:
+    """Stem file names the folder's manifest lists (none without a readable manifest)."""
+    try:
+        manifest = Manifest.load(folder)
+    except (ScenesplitError, OSError, ValueError, KeyError, TypeError):
+        return set()
+    # Only plain names inside the folder: a crafted manifest must not point elsewhere.
+    return {
+        t.file
+        for t in manifest.tracks
+        if isinstance(t.file, str) and t.file not in ("", ".", "..") and Path(t.file).name == t.file
+    }
 
 
 def _run_batch(separator, batch, assembler: TrackAssembler, length: int) -> list[WindowRecord]:

@@ -171,3 +171,25 @@ def test_change_remove_and_add(separator, v1, tmp_path):
         refine_result(separator, out, RemoveClip("Nope-9"), tmp_path / "v5")
     with pytest.raises(ScenesplitError, match="unknown class"):
         refine_result(separator, out, ChangeClass(clip.id, "Kazoo"), tmp_path / "v5")
+
+
+def test_rerun_into_the_same_folder_leaves_only_what_its_manifest_lists(
+    separator, recording, tmp_path
+):
+    import json
+    import shutil
+
+    out = tmp_path / "out"
+    first = separate_recording(separator, recording, out, window=SMALL)
+    # An earlier result in this folder listed a class this run will not find, and the user
+    # keeps a file of their own here.
+    data = json.loads((out / "manifest.json").read_text())
+    stale = {**data["tracks"][0], "label": "Cough", "file": "field take_Cough.wav"}
+    data["tracks"].append(stale)
+    (out / "manifest.json").write_text(json.dumps(data))
+    shutil.copy(out / first.tracks[0].file, out / "field take_Cough.wav")
+    (out / "notes.txt").write_text("mine")
+    second = separate_recording(separator, recording, out, window=SMALL)
+    wavs = sorted(p.name for p in out.glob("*.wav"))
+    assert wavs == sorted(t.file for t in second.tracks)
+    assert (out / "notes.txt").read_text() == "mine"
