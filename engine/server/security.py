@@ -45,7 +45,16 @@ def load_or_create_token(token_file: str | os.PathLike | None, workdir: Path) ->
     new random token written there (default `<workdir>/token`, a fresh one on every start)."""
     if token_file is not None:
         path = Path(token_file).expanduser().absolute()
+        if path.exists() and not path.is_file():
+            raise ScenesplitError(f"{path}: the token file is not a regular file")
         if path.is_file():
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                # As OpenSSH does with private keys: a token others can read is no secret.
+                raise ScenesplitError(
+                    f"{path}: token file is readable by other users (mode {mode:04o}); "
+                    f"run: chmod 600 {path}"
+                )
             token = path.read_text().strip()
             if len(token) < 16:
                 raise ScenesplitError(f"{path}: token is empty or shorter than 16 characters")

@@ -158,6 +158,9 @@ def serve(cfg: ServeConfig) -> int:
 
     workdir = Path(cfg.workdir).expanduser() if cfg.workdir else paths.cache_dir() / "engine"
     workdir = workdir.absolute()
+    # Uploads, stems and the token are the user's: everything this server creates is private
+    # (folders 0700, files 0600).
+    os.umask(0o077)
     workdir.mkdir(parents=True, exist_ok=True)
     if cfg.max_upload_mb <= 0:
         raise ScenesplitError(f"--max-upload-mb must be > 0, got {cfg.max_upload_mb}")

@@ -79,6 +79,17 @@ def test_separate_streams_progress_and_serves_stems(engine, separated, audio, tm
     assert health["device"] == "cpu" and health["bundle"]["name"] == "tiny-e2e"
 
 
+def test_everything_the_server_writes_is_private(engine, separated):
+    """Uploads, stems, manifests and the token: folders 0700, files 0600 (issue 17 item 9)."""
+    final, _seen = separated
+    job_dir = engine.workdir / "jobs" / final["id"]
+    paths = [engine.workdir / "token", job_dir, *job_dir.rglob("*")]
+    assert len(paths) > 4
+    for path in paths:
+        mode = os.stat(path).st_mode & 0o777
+        assert mode & 0o077 == 0, f"{path} has mode {mode:04o}"
+
+
 def test_refine_makes_new_versions(engine, separated, tmp_path):
     job, _ = separated
     c = engine.client

@@ -23,6 +23,20 @@ def test_token_is_generated_private_and_reused(tmp_path):
         load_or_create_token(named, tmp_path)
 
 
+def test_token_file_others_can_read_or_that_is_a_folder_is_refused(tmp_path):
+    shared = tmp_path / "shared.token"
+    shared.write_text("x" * 40)
+    shared.chmod(0o644)
+    with pytest.raises(ScenesplitError, match=r"readable by other users \(mode 0644\).*chmod 600"):
+        load_or_create_token(shared, tmp_path)
+    shared.chmod(0o600)
+    assert load_or_create_token(shared, tmp_path)[0] == "x" * 40
+    folder = tmp_path / "token.d"
+    folder.mkdir()
+    with pytest.raises(ScenesplitError, match="not a regular file"):
+        load_or_create_token(folder, tmp_path)
+
+
 def test_path_policy(tmp_path):
     root = tmp_path / "allowed"
     (root / "deep").mkdir(parents=True)
