@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from engine import __version__
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         if field is None or any(x.startswith("-") for x in extra):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         setattr(args, field, [*getattr(args, field), *extra])
+    # SIGTERM (a closed terminal, `kill`, a job scheduler) stops a command as Ctrl-C does:
+    # the running work cleans up (no partial stems left) and the exit is one line.
+    # Commands that own their signals (train, serve) install their handlers over this one.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args) or 0)
     except ScenesplitError as exc:
@@ -62,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"scenesplit {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

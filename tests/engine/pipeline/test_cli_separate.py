@@ -55,3 +55,31 @@ def test_bad_inputs_fail_cleanly_before_loading_models(tmp_path, tiny_bundle):
 def test_missing_bundle_is_a_clear_error(tmp_path, recording):
     proc = run("separate", str(recording), "-o", str(tmp_path / "o"), "--bundle", str(tmp_path))
     assert proc.returncode == 2 and "no model bundle here" in proc.stderr
+
+
+def test_sigterm_stops_separate_and_leaves_no_partial_stems(tiny_bundle, tmp_path):
+    import os
+    import signal
+    import time
+
+    import numpy as np
+
+    long = tmp_path / "long.wav"
+    rng = np.random.default_rng(0)
+    sf.write(str(long), 0.1 * rng.standard_normal((32_000 * 60, 4)).astype("float32"), 32_000)
+    out = tmp_path / "stems"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli.main", "separate", str(long), "-o", str(out)]
+        + ["--bundle", str(tiny_bundle), "--device", "cpu", "--tse-rounds", "1"]
+        + ["--window", "2", "--hop", "1", "--batch", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not any(out.glob("*.part")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before it could be stopped"
+    os.kill(proc.pid, signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []  # no .part files, no stems, no manifest
