@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         from engine.pipeline.windows import source_range
 
         source_range(args.input, args.start, args.duration)  # a bad range fails early too
+    if args.batch < 1:  # as the server's options schema: 1..64
+        raise ScenesplitError(f"--batch must be at least 1, got {args.batch}")
     if not 0 < args.hop <= args.window:
         raise ScenesplitError(
             f"need 0 < --hop <= --window, got hop {args.hop}, window {args.window}"

@@ -52,6 +52,12 @@ def test_bad_inputs_fail_cleanly_before_loading_models(tmp_path, tiny_bundle):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+def test_batch_zero_is_refused_as_the_server_does(tmp_path, tiny_bundle, recording):
+    proc = run("separate", str(recording), "-o", str(tmp_path / "o"), "--batch", "0")
+    assert proc.returncode == 2 and "--batch must be at least 1, got 0" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "o").exists()
+
+
 def test_missing_bundle_is_a_clear_error(tmp_path, recording):
     proc = run("separate", str(recording), "-o", str(tmp_path / "o"), "--bundle", str(tmp_path))
     assert proc.returncode == 2 and "no model bundle here" in proc.stderr
