@@ -56,10 +56,20 @@ def create_app(service: EngineService, token: str) -> FastAPI:
 
     # Reads of in-memory state run on the event loop (no thread hop: they answer while a job
     # keeps the worker busy); handlers that touch files are plain functions (thread pool).
-    @app.get("/health", response_model=Health, responses={503: _E}, tags=["engine"])
-    async def health() -> dict:
-        """Liveness, device, model bundle and queue (no token needed); 503 if jobs cannot run."""
-        return service.health()
+    @app.get(
+        "/health",
+        response_model=Health,
+        response_model_exclude_none=True,
+        responses={503: _E},
+        tags=["engine"],
+    )
+    async def health(request: Request) -> dict:
+        """Liveness (no token needed); with the token also device, model bundle and queue;
+        503 if jobs cannot run."""
+        body = service.health()
+        if not getattr(request.state, "authenticated", False):
+            return {"status": body["status"], "version": body["version"]}
+        return body
 
     @app.get("/jobs", response_model=JobList, responses=ERRORS, tags=["jobs"])
     async def list_jobs() -> dict:

@@ -157,14 +157,14 @@ class JobList(BaseModel):
 
 
 class Health(BaseModel):
-    """`GET /health`."""
+    """`GET /health`: without the token only status and version (no paths, no configs)."""
 
     status: Literal["ok"]
     version: str
-    device: str
-    bundle: dict[str, Any]
-    busy: bool
-    queued: int
+    device: str | None = None
+    bundle: dict[str, Any] | None = None
+    busy: bool | None = None
+    queued: int | None = None
 
 
 class ErrorBody(BaseModel):

@@ -103,10 +103,15 @@ class BearerAuth:
 
     def __init__(self, app, token: str):
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._token = token.encode()
+
+    def _valid(self, given: bytes) -> bool:
+        # RFC 7235: the scheme name is case-insensitive ("bearer", "BEARER" alike).
+        scheme, _, credentials = given.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._token)
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         given = b""
@@ -114,7 +119,13 @@ class BearerAuth:
             if name == b"authorization":
                 given = value
                 break
-        if given and hmac.compare_digest(given, self._expected):
+        valid = bool(given) and self._valid(given)
+        if scope["path"] in OPEN_PATHS:
+            # Open paths answer everyone, but say more to a client that holds the token.
+            scope.setdefault("state", {})["authenticated"] = valid
+            await self.app(scope, receive, send)
+            return
+        if valid:
             await self.app(scope, receive, send)
             return
         message = "invalid token" if given else "missing token (send Authorization: Bearer <token>)"

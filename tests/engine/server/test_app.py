@@ -59,6 +59,20 @@ def test_token_required_everywhere_but_health(srv):
     assert call(srv, "GET", "/openapi.json").json()["components"]["securitySchemes"]
 
 
+def test_health_tells_strangers_nothing_and_the_scheme_is_case_insensitive(srv):
+    anonymous = httpx.get(srv.url + "/health").json()
+    assert set(anonymous) == {"status", "version"}  # no paths, devices or configs
+    assert "/" not in json.dumps(anonymous)
+    wrong = httpx.get(srv.url + "/health", headers={"Authorization": "Bearer wrong"}).json()
+    assert set(wrong) == {"status", "version"}
+    full = call(srv, "GET", "/health").json()
+    assert {"device", "bundle", "busy", "queued"} <= set(full)
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        headers = {"Authorization": f"{scheme} {TOKEN}"}
+        assert call(srv, "GET", "/jobs", headers=headers).status_code == 200
+        assert "bundle" in call(srv, "GET", "/health", headers=headers).json()
+
+
 @pytest.mark.parametrize(
     "body,status,fragments",
     [
