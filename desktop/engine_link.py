@@ -20,15 +20,25 @@ from desktop import workers
 from engine.errors import Cancelled, ScenesplitError
 
 try:  # the client ships with the engine; the editor still opens and draws files without it
-    from engine.client import EngineClient, EngineError, LocalEngine, plain_file_name, result_files
+    from engine.client import (
+        TERMINAL_STATES,
+        EngineClient,
+        EngineError,
+        LocalEngine,
+        default_engine_workdir,
+        plain_file_name,
+        result_files,
+        version_folder,
+    )
 
     CLIENT_MISSING: str | None = None
 except ImportError as _exc:  # pragma: no cover - depends on the installation
     EngineClient = LocalEngine = plain_file_name = result_files = None  # type: ignore[assignment,misc]
+    TERMINAL_STATES = frozenset()  # no client: no jobs
+    version_folder = "v{}".format  # type: ignore[assignment]
+    default_engine_workdir = None  # type: ignore[assignment]
     EngineError = ScenesplitError  # type: ignore[assignment,misc]
     CLIENT_MISSING = f"engine client not available ({_exc})"
-
-TERMINAL = ("done", "failed", "cancelled", "interrupted")
 
 
 @dataclass
@@ -53,9 +63,11 @@ class EngineSettings:
         """Work directory of the local engine (None for a remote one)."""
         if self.url:
             return None
-        return self.workdir or os.path.join(
-            os.path.expanduser("~"), ".cache", "scenesplit", "engine"
-        )
+        if self.workdir:
+            return self.workdir
+        if default_engine_workdir is not None:
+            return str(default_engine_workdir())  # the engine's own default ($SCENESPLIT_CACHE)
+        return os.path.join(os.path.expanduser("~"), ".cache", "scenesplit", "engine")
 
 
 class RemoteEngine:
@@ -239,10 +251,10 @@ class EngineLink(QObject):
     def _follow(self, client, job: dict) -> Generator[dict, None, dict]:
         yield job
         last = job
-        if job["state"] not in TERMINAL:
+        if job["state"] not in TERMINAL_STATES:
             for last in client.events(job["id"]):
                 yield last
-            if last["state"] not in TERMINAL:
+            if last["state"] not in TERMINAL_STATES:
                 last = client.job(job["id"])
         if last["state"] == "cancelled":
             raise Cancelled()
@@ -275,10 +287,10 @@ class EngineLink(QObject):
         if self.local_workdir:
             # A local engine's versions are never changed once written: read them in place
             # instead of copying hour-long stems over HTTP.
-            here = Path(self.local_workdir) / "jobs" / job_id / f"v{version}"
+            here = Path(self.local_workdir) / "jobs" / job_id / version_folder(version)
             if all((here / f).is_file() for f in files):
                 return manifest, str(here)
-        dest = Path(root) / job_id / f"v{version}"
+        dest = Path(root) / job_id / version_folder(version)
         if (dest / ".complete").is_file():
             return manifest, str(dest)
         part = dest.with_name(f".{dest.name}.part")

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine.contract import DEFAULTS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `bench pipeline`."""
@@ -21,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bundle", help="bundle to run (default: a random bundle of --config)")
     p.add_argument("--config", default="lite", help="model sizes of the random bundle")
     p.add_argument("--device", default="auto")
-    p.add_argument("--tse-rounds", type=int, default=2)
-    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--tse-rounds", type=int, default=DEFAULTS.tse_rounds)
+    p.add_argument("--batch", type=int, default=DEFAULTS.batch_windows)
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON to FILE")
     p.set_defaults(func=run)
 

@@ -21,10 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Start the editor; with no FILE it opens the bundled example recording if present."""
     from desktop.app import options_from_args, run_app
-    from engine.paths import cache_dir, example_recording
+    from engine.contract import default_engine_workdir
+    from engine.paths import example_recording
 
     example = example_recording()
     options = options_from_args(args, str(example) if example.is_file() else None)
     if options.engine.workdir is None and options.engine.url is None:
-        options.engine.workdir = str(cache_dir() / "engine")
+        options.engine.workdir = str(default_engine_workdir())
     return run_app(options)

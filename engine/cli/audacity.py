@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from engine.constants import CLASSES
+from engine.contract import DEFAULTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,9 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "into one new track per detected class",
     )
     _engine_options(sep)
-    sep.add_argument("--tse-rounds", type=int, help="TSE iterations (paper: 2)")
-    sep.add_argument("--window", type=float, help="analysis window in seconds (default 10)")
-    sep.add_argument("--hop", type=float, help="window hop in seconds (default 7.5)")
+    sep.add_argument(
+        "--tse-rounds", type=int, help=f"TSE iterations (default {DEFAULTS.tse_rounds})"
+    )
+    sep.add_argument(
+        "--window", type=float, help=f"analysis window in seconds (default {DEFAULTS.window_s:g})"
+    )
+    sep.add_argument(
+        "--hop", type=float, help=f"window hop in seconds (default {DEFAULTS.hop_s:g})"
+    )
     sep.set_defaults(func=run_separate)
     rel = actions.add_parser(
         "relabel",

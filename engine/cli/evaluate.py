@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from engine.contract import DEFAULTS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `evaluate` subcommand."""
@@ -17,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--bundle", help="model bundle to run (default: the shipped bundle)")
     src.add_argument("--estimates", help="folder of <soundscape>_<Label>.wav estimates to score")
     p.add_argument("--json", help="write the full report (per-class, confusion) here")
-    p.add_argument("--tse-rounds", type=int, default=2)
+    p.add_argument("--tse-rounds", type=int, default=DEFAULTS.tse_rounds)
     p.add_argument("--device", default="auto")
     p.add_argument("--limit", type=int, help="score only the first N scenes")
     p.set_defaults(func=run)

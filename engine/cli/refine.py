@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.contract import DEFAULTS
+
 
 def _pair(text: str) -> tuple[str, str]:
     old, sep, new = text.partition("=")
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     separator = Separator.from_path(
         args.bundle or paths.default_bundle_dir(),
         args.device,
-        tse_rounds=int(base.options.get("tse_rounds", 2)),
+        tse_rounds=int(base.options.get("tse_rounds", DEFAULTS.tse_rounds)),
     )
     manifest = refine_result(separator, args.result, op, args.out, progress=ConsoleProgress())
     print_summary(args.out, manifest.to_dict()["tracks"], args.json)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from engine.contract import DEFAULTS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `separate` subcommand."""
@@ -12,12 +14,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="recording (WAV/FLAC/OGG/...; 4-ch FOA, mono or stereo)")
     p.add_argument("-o", "--out", required=True, help="output folder for stems and manifest.json")
     p.add_argument("--bundle", help="model bundle folder (default: the shipped bundle)")
-    p.add_argument("--tse-rounds", type=int, default=2, help="TSE iterations (paper: 2)")
+    p.add_argument(
+        "--tse-rounds", type=int, default=DEFAULTS.tse_rounds, help="TSE iterations (paper: 2)"
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--channels", help="file channels to use, e.g. '0-3' or '0,1'")
-    p.add_argument("--window", type=float, default=10.0, help="analysis window in seconds")
-    p.add_argument("--hop", type=float, default=7.5, help="window hop in seconds")
-    p.add_argument("--batch", type=int, default=2, help="windows per forward pass")
+    p.add_argument(
+        "--window", type=float, default=DEFAULTS.window_s, help="analysis window in seconds"
+    )
+    p.add_argument("--hop", type=float, default=DEFAULTS.hop_s, help="window hop in seconds")
+    p.add_argument(
+        "--batch", type=int, default=DEFAULTS.batch_windows, help="windows per forward pass"
+    )
     p.add_argument(
         "--start",
         type=float,

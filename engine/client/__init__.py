@@ -5,5 +5,23 @@ Torch-free by design (httpx and the standard library only), so front ends start 
 
 from engine.client.client import EngineClient, EngineError, plain_file_name, result_files
 from engine.client.local import LocalEngine
+from engine.contract import (
+    DEFAULTS,
+    TERMINAL_STATES,
+    SeparationOptions,
+    default_engine_workdir,
+    version_folder,
+)
 
-__all__ = ["EngineClient", "EngineError", "LocalEngine", "plain_file_name", "result_files"]
+__all__ = [
+    "DEFAULTS",
+    "TERMINAL_STATES",
+    "EngineClient",
+    "EngineError",
+    "LocalEngine",
+    "SeparationOptions",
+    "default_engine_workdir",
+    "plain_file_name",
+    "result_files",
+    "version_folder",
+]

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
+from engine.contract import TERMINAL_STATES
 from engine.errors import ScenesplitError
 
-TERMINAL_STATES = frozenset({"done", "failed", "cancelled", "interrupted"})
 STREAM_READ_TIMEOUT_S = 60.0
 """The server sends a keep-alive at least every 15 s; silence this long means it is gone."""
 

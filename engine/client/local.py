@@ -17,8 +17,8 @@ from collections import deque
 from pathlib import Path
 
 from engine.client.client import EngineClient, EngineError
+from engine.contract import READY_PREFIX
 
-READY_PREFIX = "SCENESPLIT_ENGINE_READY"
 STDERR_TAIL_LINES = 40
 STOP_GRACE_S = 15.0
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]

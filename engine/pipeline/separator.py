@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from engine.constants import CLASS_INDEX, N_CHANNELS, N_FOREGROUND, SILENCE
+from engine.contract import DEFAULTS
 from engine.errors import ScenesplitError
 from engine.pipeline.bundle import Bundle, load_bundle
 from engine.pipeline.stages import ClassPrediction, WindowStages
@@ -74,8 +75,8 @@ class Separator:
         self,
         bundle: Bundle,
         device: str = "auto",
-        tse_rounds: int = 2,
-        batch_windows: int = 2,
+        tse_rounds: int = DEFAULTS.tse_rounds,
+        batch_windows: int = DEFAULTS.batch_windows,
     ):
         if tse_rounds < 0:
             raise ScenesplitError(f"tse_rounds must be >= 0, got {tse_rounds}")

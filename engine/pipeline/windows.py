@@ -15,6 +15,7 @@ import soxr
 from engine.audio import audio_info, iter_blocks
 from engine.audio.layout import infer_layout, to_foa
 from engine.constants import N_CHANNELS, SAMPLE_RATE
+from engine.contract import DEFAULTS
 from engine.dsp import WindowPlan
 from engine.errors import AudioError
 
@@ -23,8 +24,8 @@ from engine.errors import AudioError
 class WindowSpec:
     """Window length and hop in seconds (paper: 10 s scenes)."""
 
-    window_s: float = 10.0
-    hop_s: float = 7.5
+    window_s: float = DEFAULTS.window_s
+    hop_s: float = DEFAULTS.hop_s
 
     def plan(self, length: int) -> WindowPlan:
         """The window plan of a signal of `length` samples at 32 kHz."""

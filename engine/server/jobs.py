@@ -25,11 +25,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from engine.contract import JOB_STATES, TERMINAL_STATES
 from engine.errors import ScenesplitError
 from engine.progress import CancelToken, Progress
 
-STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
-TERMINAL = frozenset({"done", "failed", "cancelled", "interrupted"})
+STATES = JOB_STATES
+TERMINAL = TERMINAL_STATES
 KINDS = ("separate", "refine")
 JOB_FILE = "job.json"
 TMP_PREFIX = ".tmp-"

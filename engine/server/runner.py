@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from engine.audio import audio_info, parse_channel_selection
+from engine.contract import DEFAULTS
 from engine.pipeline.manifest import Manifest
 from engine.pipeline.recording import separate_recording
 from engine.pipeline.refine import operation_from_dict, refine_result
@@ -27,7 +28,7 @@ class PipelineRunner:
         self.separator = separator
         self.threads = threads
 
-    def _separator(self, tse_rounds: int, batch_windows: int = 2) -> Separator:
+    def _separator(self, tse_rounds: int, batch_windows: int = DEFAULTS.batch_windows) -> Separator:
         # Same loaded models, per-job settings; building it is cheap (no copies, no loading).
         if self.threads is not None and torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)

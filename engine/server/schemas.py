@@ -6,6 +6,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from engine.contract import (
+    BATCH_WINDOWS_MAX,
+    DEFAULTS,
+    TSE_ROUNDS_MAX,
+    WINDOW_S_MAX,
+    WINDOW_S_MIN,
+)
+
 Seconds = Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
 
 
@@ -14,16 +22,25 @@ class JobOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tse_rounds: int = Field(2, ge=0, le=8, description="TSE iterations after the USS (paper: 2)")
+    tse_rounds: int = Field(
+        DEFAULTS.tse_rounds,
+        ge=0,
+        le=TSE_ROUNDS_MAX,
+        description="TSE iterations after the USS (paper: 2)",
+    )
     channels: str | None = Field(
         None,
         min_length=1,
         max_length=200,
         description="file channels to use, e.g. '0-3' or '0,1'; null: all (1, 2 or 4 channels)",
     )
-    window_s: float = Field(10.0, ge=0.5, le=120.0, allow_inf_nan=False)
-    hop_s: float = Field(7.5, gt=0.0, le=120.0, allow_inf_nan=False)
-    batch_windows: int = Field(2, ge=1, le=64, description="windows per forward pass")
+    window_s: float = Field(
+        DEFAULTS.window_s, ge=WINDOW_S_MIN, le=WINDOW_S_MAX, allow_inf_nan=False
+    )
+    hop_s: float = Field(DEFAULTS.hop_s, gt=0.0, le=WINDOW_S_MAX, allow_inf_nan=False)
+    batch_windows: int = Field(
+        DEFAULTS.batch_windows, ge=1, le=BATCH_WINDOWS_MAX, description="windows per forward pass"
+    )
 
     @model_validator(mode="after")
     def _hop_within_window(self) -> JobOptions:

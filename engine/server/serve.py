@@ -22,9 +22,9 @@ from pathlib import Path
 
 import uvicorn
 
+from engine.contract import READY_PREFIX, default_engine_workdir
 from engine.errors import ScenesplitError
 
-READY_PREFIX = "SCENESPLIT_ENGINE_READY"
 LOCK_FILE = "serve.lock"
 SHUTDOWN_GRACE_S = 5.0
 """How long open connections (event streams) get to finish when the server stops."""
@@ -154,9 +154,8 @@ class _Server(uvicorn.Server):
 
 def serve(cfg: ServeConfig) -> int:
     """Run the engine server until SIGINT/SIGTERM; returns the exit code."""
-    from engine import paths
 
-    workdir = Path(cfg.workdir).expanduser() if cfg.workdir else paths.cache_dir() / "engine"
+    workdir = Path(cfg.workdir).expanduser() if cfg.workdir else default_engine_workdir()
     workdir = workdir.absolute()
     # Uploads, stems and the token are the user's: everything this server creates is private
     # (folders 0700, files 0600).

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Protocol
 
+from engine.contract import version_folder
 from engine.errors import Cancelled, ScenesplitError
 from engine.progress import CancelToken, ProgressCallback
 from engine.server.jobs import TMP_PREFIX, Job, JobStore, version_dirs
@@ -104,7 +105,7 @@ class Worker:
                 _fresh(tmp)
                 self.runner.refine(job, base, tmp, version, self._progress(job.id), cancel)
             cancel.check()  # a cancel that came after the last checkpoint still wins
-            os.rename(tmp, job_dir / f"v{version}")
+            os.rename(tmp, job_dir / version_folder(version))
             tmp = None
             state = "done"
         except Cancelled:
@@ -123,7 +124,7 @@ class Worker:
         except OSError as exc:  # job.json cannot be written (disk full?): the job cannot stand
             traceback.print_exc(file=sys.stderr)
             if state == "done":  # a result no job.json lists would reappear after a restart
-                shutil.rmtree(job_dir / f"v{version}", ignore_errors=True)
+                shutil.rmtree(job_dir / version_folder(version), ignore_errors=True)
             self.store.fail(job.id, f"internal error: cannot record the end of the job: {exc}")
 
     def _progress(self, job_id: str) -> ProgressCallback:
