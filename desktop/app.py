@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,7 @@ class AppOptions:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The editor's options for `python -m desktop.app` / `scenesplit-app`.
-
-    `scenesplit app` declares the same ones in engine/cli/app.py, so that registering the
-    command does not import Qt.
-    """
+    """The editor's options (`scenesplit app`, `scenesplit-app`, `python -m desktop.app`)."""
     parser.add_argument("file", nargs="?", help="recording or .scenesplit project to open")
     parser.add_argument("--engine-url", help="use a running engine (scenesplit serve) at this URL")
     parser.add_argument("--token-file", help="token file of that engine")
@@ -36,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bundle", help="model bundle of a local engine")
     parser.add_argument("--workdir", help="work directory of a local engine")
     parser.add_argument("--no-engine", action="store_true", help="view and play files only")
+    parser.add_argument(
+        "--open-example",
+        action="store_true",
+        help="with no FILE, open the bundled example recording (what `scenesplit app` does)",
+    )
 
 
 def options_from_args(args: argparse.Namespace, example: str | None = None) -> AppOptions:
@@ -104,12 +104,22 @@ def run_app(options: AppOptions) -> int:
     return code
 
 
-def main(argv: list[str] | None = None, example: str | os.PathLike | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run the editor."""
     parser = argparse.ArgumentParser(prog="scenesplit app", description="The Scenesplit editor.")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return run_app(options_from_args(args, str(example) if example else None))
+    return run_app(options_from_args(args, bundled_example() if args.open_example else None))
+
+
+def bundled_example() -> str | None:
+    """The example recording the engine ships, if this installation has one."""
+    try:
+        from engine.client import example_recording
+    except ImportError:  # pragma: no cover - the editor without the engine package
+        return None
+    path = example_recording()
+    return str(path) if path.is_file() else None
 
 
 if __name__ == "__main__":

@@ -54,3 +54,8 @@ def version_folder(number: int) -> str:
 def default_engine_workdir() -> Path:
     """Where a local engine keeps its jobs unless told otherwise (follows $SCENESPLIT_CACHE)."""
     return paths.cache_dir() / "engine"
+
+
+def example_recording() -> Path:
+    """The example recording the engine ships (opened by `scenesplit app` without a file)."""
+    return paths.example_recording()

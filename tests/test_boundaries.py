@@ -1,6 +1,6 @@
 """Architecture rules of PRODUCT.md, checked on every module's imports (static, via the AST).
 
-- engine never imports Qt;
+- engine never imports Qt, nor the editor (`desktop`) whose engine it is;
 - desktop and plugins never import torch, and reach the engine only through engine.client
   (plus the torch-free engine.constants, engine.errors and the BWF file-format module).
 """
@@ -37,8 +37,12 @@ def modules(package: str):
 
 
 @pytest.mark.parametrize("path", modules("engine"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_engine_never_imports_qt(path):
-    bad = [n for n in imports_of(path) if n.split(".")[0] in {"PyQt6", "PySide6", "pyqtgraph"}]
+def test_engine_never_imports_qt_or_the_editor(path):
+    bad = [
+        n
+        for n in imports_of(path)
+        if n.split(".")[0] in {"PyQt6", "PySide6", "pyqtgraph", "desktop"}
+    ]
     assert not bad, f"{path} imports {bad}"
 
 

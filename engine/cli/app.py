@@ -1,31 +1,33 @@
-"""`scenesplit app [FILE]`: open the editor (imports the desktop package only when run)."""
+"""`scenesplit app [FILE] [options]`: open the editor.
+
+The engine never imports the editor: this command replaces the process with
+`python -m desktop.app --open-example ...` (the same interpreter), so the editor's options,
+help and start-up live in `desktop/app.py` alone.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `app` subcommand."""
-    p = sub.add_parser("app", help="open the editor (starts a local engine unless told otherwise)")
-    p.add_argument("file", nargs="?", help="recording or .scenesplit project to open")
-    p.add_argument("--engine-url", help="use a running engine (scenesplit serve) at this URL")
-    p.add_argument("--token-file", help="token file of that engine")
-    p.add_argument("--device", default="auto", help="device of a local engine (auto/cpu/cuda)")
-    p.add_argument("--bundle", help="model bundle of a local engine")
-    p.add_argument("--workdir", help="work directory of a local engine")
-    p.add_argument("--no-engine", action="store_true", help="view and play files only")
-    p.set_defaults(func=run)
+    """List `app` among the commands; `engine.cli.main` hands its arguments to `launch`."""
+    sub.add_parser(
+        "app",
+        help="open the editor (starts a local engine unless told otherwise; --help for options)",
+        add_help=False,
+    )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Start the editor; with no FILE it opens the bundled example recording if present."""
-    from desktop.app import options_from_args, run_app
-    from engine.contract import default_engine_workdir
-    from engine.paths import example_recording
+def editor_command(argv: list[str]) -> list[str]:
+    """The command line that runs the editor with `argv` (the bundled example when no file)."""
+    return [sys.executable, "-m", "desktop.app", "--open-example", *argv]
 
-    example = example_recording()
-    options = options_from_args(args, str(example) if example.is_file() else None)
-    if options.engine.workdir is None and options.engine.url is None:
-        options.engine.workdir = str(default_engine_workdir())
-    return run_app(options)
+
+def launch(argv: list[str]) -> int:
+    """Become the editor (does not return unless the exec fails)."""
+    cmd = editor_command(argv)
+    os.execv(cmd[0], cmd)
+    return 1  # pragma: no cover - execv only returns by raising

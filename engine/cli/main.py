@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["app"]:  # the editor parses its own options (engine/cli/app.py)
+        from engine.cli.app import launch
+
+        return launch(argv[1:])
     parser = build_parser()
     # argparse cannot take positionals after options (`train sc --config lite lr=1`); a
     # command that sets `extra_positionals` receives such leftovers in that attribute.

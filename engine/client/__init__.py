@@ -10,6 +10,7 @@ from engine.contract import (
     TERMINAL_STATES,
     SeparationOptions,
     default_engine_workdir,
+    example_recording,
     version_folder,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "LocalEngine",
     "SeparationOptions",
     "default_engine_workdir",
+    "example_recording",
     "plain_file_name",
     "result_files",
     "version_folder",

@@ -3,32 +3,52 @@
 import sys
 
 from engine.cli import app as cli_app
-from engine.cli.main import build_parser
+from engine.cli.main import main
 
 
-def test_app_command_passes_file_example_and_engine_options(monkeypatch, tmp_path):
+def test_app_command_becomes_the_editor_with_its_arguments(monkeypatch):
+    seen = []
+    monkeypatch.setattr(cli_app.os, "execv", lambda exe, cmd: seen.append(cmd))
+    main(["app", "rec.wav", "--device", "cpu"])
+    assert seen == [
+        [sys.executable, "-m", "desktop.app", "--open-example", "rec.wav"] + ["--device", "cpu"]
+    ]
+
+
+def test_editor_options_example_and_engine_defaults(monkeypatch, tmp_path):
+    from desktop import app
+
     seen = {}
-    monkeypatch.setattr("desktop.app.run_app", lambda options: seen.setdefault("o", options) and 0)
+    monkeypatch.setattr(app, "run_app", lambda options: seen.setdefault("o", options) and 0)
     example = tmp_path / "example_scene.wav"
     example.write_bytes(b"")
     monkeypatch.setattr("engine.paths.example_recording", lambda: example)
-    monkeypatch.setattr("engine.paths.cache_dir", lambda: tmp_path / "cache")
-    args = build_parser().parse_args(["app", "--device", "cpu", "--bundle", "/b"])
-    assert args.func is cli_app.run
-    assert args.func(args) == 0
+    monkeypatch.setenv("SCENESPLIT_CACHE", str(tmp_path / "cache"))
+    assert app.main(["--open-example", "--device", "cpu", "--bundle", "/b"]) == 0
     options = seen["o"]
     assert options.file is None and options.example == str(example)
     assert options.engine.device == "cpu" and options.engine.bundle == "/b"
-    assert options.engine.workdir == str(tmp_path / "cache" / "engine")
+    # A local engine works in the engine's own default folder (which follows SCENESPLIT_CACHE).
+    assert options.engine.local_workdir() == str(tmp_path / "cache" / "engine")
 
-    args = build_parser().parse_args(
-        ["app", "rec.wav", "--engine-url", "http://gpu:1", "--token-file", "/t", "--no-engine"]
-    )
     seen.clear()
-    args.func(args)
+    app.main(["rec.wav", "--engine-url", "http://gpu:1", "--token-file", "/t", "--no-engine"])
     options = seen["o"]
     assert options.file == "rec.wav" and options.engine.url == "http://gpu:1"
-    assert options.engine.workdir is None and not options.use_engine
+    assert options.example is None and not options.use_engine
+
+
+def test_scenesplit_app_help_is_the_editors():
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-m", "engine.cli.main", "app", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "--no-engine" in out.stdout and "--engine-url" in out.stdout
 
 
 def test_registering_the_command_does_not_import_qt():
