@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,10 @@ class Session(QObject):
                     # replace them): keep none of them beside the new v1.
                     project.versions.clear()
                 project.add_version(ResultVersion(number, manifest, stems_dir, op))
+                if op and op.get("kind") == "change_track" and op["track"] in project.lanes:
+                    # The relabelled lane keeps how the user set it up (mute, solo, colour);
+                    # a copy, so undoing back to the old label finds its state too.
+                    project.lanes.setdefault(op["label"], replace(project.lanes[op["track"]]))
                 if first:
                     project.job_id = job_id
                     self.undo.clear()

@@ -219,11 +219,21 @@ class MainWindow(QMainWindow):
     def _clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
 
+    def _update_title(self) -> None:
+        """`project.scenesplit (recording.wav)` once saved, else the recording's name."""
+        project = self.model.project
+        if project is None:
+            self.setWindowTitle("Scenesplit")
+            return
+        name = Path(project.recording).name
+        if project.path:
+            name = f"{Path(project.path).name} ({name})"
+        self.setWindowTitle(f"Scenesplit — {name}[*]")
+
     def _project_changed(self) -> None:
         project = self.model.project
         self.stack.setCurrentIndex(1 if project else 0)
-        name = Path(project.recording).name if project else ""
-        self.setWindowTitle(f"Scenesplit — {name}[*]" if name else "Scenesplit")
+        self._update_title()
         self.player.stop()
         self.setWindowModified(not self.session.undo.isClean())
         self._update_actions()
@@ -280,6 +290,7 @@ class MainWindow(QMainWindow):
             self.save_as()
         else:
             self._guard(self.session.save)
+            self._update_title()
 
     def save_as(self) -> None:
         """Save the project under a new name."""
@@ -292,6 +303,7 @@ class MainWindow(QMainWindow):
         )
         if path:
             self._guard(self.session.save, path)
+            self._update_title()
 
     def export_dialog(self, daw_session: bool = False) -> None:
         """Ask for a folder and export every stem (and optionally DAW sessions) into it."""

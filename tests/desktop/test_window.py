@@ -228,6 +228,7 @@ def test_save_and_reopen_keeps_lanes_state_and_stems(
     assert other.open_path(str(saved))
     settle(qtbot, other)
     assert labels(other) == ["AlarmClock", "Doorbell", "Speech"]
+    assert other.windowTitle() == f"Scenesplit — {saved.name} ({recording.name})[*]"
     assert other.timeline.lanes[2].header.mute.isChecked()
     stem = other.model.project.current.stem_path("Speech")
     assert stem.is_file() and "edit.stems" in str(stem)
@@ -411,6 +412,12 @@ def test_lane_header_menu_changes_class_and_mutes(qtbot, window, recording, fake
         "label": "Typing",
     }
     assert labels(window) == ["Dishes", "Doorbell", "Typing"]
+    # The relabelled lane is still muted (and its header says so).
+    assert window.model.lane_state("Typing").mute
+    typing = next(lane for lane in window.timeline.lanes if lane.track["label"] == "Typing")
+    assert typing.header.mute.isChecked()
+    window.act_undo.trigger()
+    assert window.model.lane_state("Speech").mute
 
 
 def test_extract_more_like_a_file(qtbot, window, recording, fake_engine, tmp_path):
