@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         for task in TASKS:
             if (runs / task / "train.log").is_file():
                 log.write(f"\n===== {task} train.log\n" + (runs / task / "train.log").read_text())
-            if (runs / task).with_name(f"{task}.out").is_file():
+            if (runs / f"{task}.out").is_file():
                 log.write(f"\n===== {task} output\n" + (runs / f"{task}.out").read_text()[-20000:])
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     written += ["train_all.log", "summary.json"]

@@ -47,15 +47,7 @@ say() { echo "[runbook $(date -u +%H:%M:%S)] $*"; }
 t0=$(date +%s)
 
 # 1. Python packages: wheels into a private folder, the repository on the path.
-site="${SITE_DIR:-/tmp/scenesplit-site}"
-if [[ -n "$wheels" ]]; then
-    say "installing $(ls "$wheels"/*.whl | wc -l) wheels from $wheels into $site"
-    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target "$site" "$wheels"/*.whl
-    export PYTHONPATH="$site:$repo${PYTHONPATH:+:$PYTHONPATH}"
-else
-    export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"
-fi
+source "$repo/packaging/gpu/python_path.sh"
 "$py" - <<'PY'
 import platform, torch, numpy, scipy, soundfile, pyroomacoustics  # noqa: F401
 gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"

@@ -30,14 +30,6 @@ exec > >(tee -a "$out/train_all.log") 2>&1
 py="${PYTHON:-python3}"
 export SCENESPLIT_CACHE="${SCENESPLIT_CACHE:-/tmp/scenesplit-cache}"
 export PYTHONUNBUFFERED=1
-if [[ -n "$wheels" ]]; then
-    site="${SITE_DIR:-/tmp/scenesplit-site}"
-    echo "[train_all] installing $(ls "$wheels"/*.whl | wc -l) wheels from $wheels into $site"
-    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target "$site" "$wheels"/*.whl
-    export PYTHONPATH="$site:$repo${PYTHONPATH:+:$PYTHONPATH}"
-else
-    export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"
-fi
+source "$repo/packaging/gpu/python_path.sh"
 cd "$repo"
 "$py" -m engine.train.gpu_kit "${args[@]}"
