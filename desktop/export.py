@@ -1,4 +1,7 @@
-"""Rendering stems to WAV files that DAWs place at the right time (Broadcast WAV `bext`).
+"""Rendering stems to files that DAWs place at the right time (Broadcast WAV `bext`).
+
+Exported stems go through `engine.audio.delivery` (the recording's rate, a chosen format,
+optionally the recording's channels); drag-out clips are rendered here from the working stems.
 
 A stem or clip is copied block by block (memory bounded for hour-long stems) to a temporary WAV,
 then rewritten with a `bext` chunk in front of the audio and renamed into place, so a failed
@@ -16,6 +19,7 @@ import soundfile as sf
 
 # The one BWF implementation (stdlib only, no engine internals behind it).
 from engine.audio.bwf import build_bext, insert_bext, read_bext
+from engine.client import StemFormat, deliver_stem
 
 BLOCK_FRAMES = 1 << 18
 
@@ -76,24 +80,34 @@ def render_wav(
     return dest
 
 
-def stem_export_name(recording_name: str, label: str) -> str:
+def stem_export_name(recording_name: str, label: str, suffix: str = ".wav") -> str:
     """`<recording>_<Label>.wav`, as the challenge names estimates."""
-    return f"{recording_name}_{label}.wav"
+    return f"{recording_name}_{label}{suffix}"
+
+
+def export_targets(
+    recording_name: str, labels: Iterable[str], folder: str | os.PathLike, fmt: StemFormat
+) -> list[Path]:
+    """The files an export of `labels` into `folder` writes (to ask before replacing any)."""
+    return [Path(folder) / stem_export_name(recording_name, label, fmt.suffix) for label in labels]
 
 
 def export_stems(
-    recording_name: str,
+    recording: dict,
     stems: Iterable[tuple[str, str | os.PathLike]],
     folder: str | os.PathLike,
-    time_reference: int = 0,
+    fmt: StemFormat = StemFormat(),
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Write every (label, stem path) to `folder/<recording>_<Label>.wav`; returns the files."""
+    """Deliver every (label, working stem) to `folder/<recording>_<Label>.<ext>` as `fmt`.
+
+    `recording` is the manifest's recording facts (name, rate, channels, time reference).
+    """
     stems = list(stems)
+    targets = export_targets(recording["name"], [label for label, _ in stems], folder, fmt)
     out = []
-    for i, (label, path) in enumerate(stems):
-        dest = Path(folder) / stem_export_name(recording_name, label)
-        out.append(render_wav(path, dest, time_reference=time_reference, description=label))
+    for i, ((label, path), dest) in enumerate(zip(stems, targets, strict=True)):
+        out.append(deliver_stem(path, dest, recording, fmt, description=label))
         if progress is not None:
             progress(i + 1, len(stems))
     return out

@@ -23,6 +23,7 @@ from desktop.engine_link import EngineLink, result_version
 from desktop.export import export_stems
 from desktop.project import Project, ResultVersion
 from desktop.timeline.model import TimelineModel
+from engine.client import StemFormat
 from engine.errors import Cancelled, ScenesplitError
 
 
@@ -77,14 +78,43 @@ class Session(QObject):
         self.model.set_project(Project(recording=str(path)), duration)
         self.message.emit(f"opened {path.name}")
 
-    def open_project(self, path: str | os.PathLike) -> None:
-        """Open a saved project (its recording must still exist)."""
+    def open_project(
+        self, path: str | os.PathLike, recording: str | os.PathLike | None = None
+    ) -> None:
+        """Open a saved project; `recording` replaces a recording that has moved.
+
+        A missing recording does not stop the rest (stems, lanes, versions) from opening when
+        a result tells how long it was: `project.recording_missing` is then true, and the
+        window can offer `locate_recording`. Without a result, RecordingMissing.
+        """
         project = Project.load(path)
-        duration = _duration(Path(project.recording))
+        if recording is not None:
+            project.relocate(recording)
+        if project.recording_missing:
+            duration = _result_duration(project)
+            if duration is None:
+                raise RecordingMissing(project.recording, Path(path))
+        else:
+            duration = _duration(Path(project.recording))
         self.undo.clear()
         self.undo.setClean()
         self.model.set_project(project, duration)
-        self.message.emit(f"opened project {Path(path).name}")
+        if project.recording_missing:
+            self.message.emit(
+                f"opened project {Path(path).name}; its recording {project.recording} is "
+                "missing: locate it to play or separate it again"
+            )
+        else:
+            self.message.emit(f"opened project {Path(path).name}")
+
+    def locate_recording(self, path: str | os.PathLike) -> None:
+        """Point the open project at its recording, found elsewhere (an unsaved change)."""
+        project = self._require_project()
+        duration = _duration(Path(path).expanduser().absolute())
+        project.relocate(path)
+        self.model.set_project(project, duration)
+        self.undo.resetClean()
+        self.message.emit(f"the recording is now {project.recording}")
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         """Save the project (to its last path when `path` is None)."""
@@ -262,12 +292,18 @@ class Session(QObject):
 
     # -- taking stems out -------------------------------------------------------------------
 
-    def export_all(self, folder: str | os.PathLike, daw_session: bool = False) -> None:
-        """Write every stem of the current version to `folder` (in the background).
+    def export_all(
+        self,
+        folder: str | os.PathLike,
+        daw_session: bool = False,
+        fmt: StemFormat | None = None,
+    ) -> None:
+        """Write every stem of the current version to `folder` as `fmt` (in the background).
 
         With `daw_session`, a REAPER project and an Audacity file list that place every clip
         at its time are written beside the stems.
         """
+        fmt = fmt or StemFormat()
         project = self._require_project()
         current = project.current
         if current is None:
@@ -275,15 +311,20 @@ class Session(QObject):
         if self.busy:
             raise ScenesplitError(f"wait for the running {self.job_kind} to finish")
         stems = [(t["label"], current.stem_path(t["label"])) for t in current.tracks()]
-        tref = int(current.manifest.get("recording", {}).get("time_reference", 0) or 0)
         manifest = current.manifest
+        # The project knows where the recording is now (it may have moved since separation).
+        recording = {
+            **manifest.get("recording", {}),
+            "name": project.recording_name,
+            "path": str(project.recording),
+        }
         self.job_kind = "export"
         self.jobStarted.emit("export")
 
         def run():
             paths = []
             for i, (label, path) in enumerate(stems):
-                paths += export_stems(project.recording_name, [(label, path)], folder, tref)
+                paths += export_stems(recording, [(label, path)], folder, fmt)
                 yield {"progress": {"fraction": (i + 1) / len(stems), "message": label}}
             if daw_session:
                 paths += write_daw_sessions(manifest, project.recording, paths, folder)
@@ -291,7 +332,8 @@ class Session(QObject):
 
         def done(paths, error) -> None:
             if error is None:
-                self.message.emit(f"exported {len(paths)} files to {folder}")
+                what = fmt.describe(recording)
+                self.message.emit(f"exported {len(paths)} files ({what}) to {folder}")
             self._end(error)
 
         self._worker = workers.start(run, on_progress=self.jobProgress.emit, on_done=done)
@@ -311,6 +353,36 @@ def default_cache_dir() -> Path:
 
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
     return Path(base or tempfile.gettempdir()) / "scenesplit" / "editor"
+
+
+class RecordingMissing(ScenesplitError):
+    """A project whose recording is gone and whose length nothing else tells: the window
+    asks where the recording is and opens again with `open_project(path, recording)`."""
+
+    def __init__(self, recording: str, project_file: Path):
+        self.recording = recording
+        self.project_file = project_file
+        super().__init__(
+            f"{project_file}: its recording {recording} is missing; locate the recording"
+        )
+
+
+def _result_duration(project: Project) -> float | None:
+    """The recording's length as the current result recorded it (None without one)."""
+    current = project.current
+    if current is None:
+        return None
+    recording = current.manifest.get("recording")
+    duration = recording.get("duration_s") if isinstance(recording, dict) else None
+    if isinstance(duration, int | float) and duration > 0:
+        return float(duration)
+    ends = [
+        c["end_s"]
+        for t in current.tracks()
+        for c in t.get("clips") or []
+        if isinstance(c, dict) and isinstance(c.get("end_s"), int | float)
+    ]
+    return max(ends, default=None)
 
 
 def _duration(path: Path) -> float:

@@ -306,10 +306,20 @@ class MainWindow(QMainWindow):
             self._update_title()
 
     def export_dialog(self, daw_session: bool = False) -> None:
-        """Ask for a folder and export every stem (and optionally DAW sessions) into it."""
-        folder = QFileDialog.getExistingDirectory(self, "Export stems to folder")
-        if folder:
-            self._guard(self.session.export_all, folder, daw_session)
+        """Ask for a folder and a stem format, then export every stem (and DAW sessions)."""
+        from desktop.export_dialog import ExportDialog
+        from desktop.settings import store
+
+        project = self.session.project
+        current = project.current if project else None
+        if current is None:
+            return
+        recording = {**current.manifest.get("recording", {}), "name": project.recording_name}
+        labels = [t["label"] for t in current.tracks()]
+        dialog = ExportDialog(recording, labels, store(), daw_session, self)
+        if dialog.exec():
+            fmt, folder = dialog.stem_format(), dialog.folder.text().strip()
+            self._guard(self.session.export_all, folder, dialog.daw.isChecked(), fmt)
 
     def dragEnterEvent(self, ev) -> None:  # noqa: N802 - Qt API
         # A lane or clip dragged out and back is not a recording to open.

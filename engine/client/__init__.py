@@ -1,7 +1,10 @@
 """The engine's client: how the editor, the plugins and `separate --server` reach an engine.
 
 Torch-free by design (httpx and the standard library only), so front ends start fast.
+Stem delivery (numpy, soundfile, soxr) is here too: the editor writes exported stems itself.
 """
+
+from engine.audio.delivery import StemFormat, deliver_stem
 
 from engine.client.client import EngineClient, EngineError, plain_file_name, result_files
 from engine.client.local import LocalEngine
@@ -21,7 +24,9 @@ __all__ = [
     "EngineError",
     "LocalEngine",
     "SeparationOptions",
+    "StemFormat",
     "default_engine_workdir",
+    "deliver_stem",
     "example_recording",
     "plain_file_name",
     "result_files",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.constants import N_FOREGROUND
 from engine.errors import ScenesplitError
 
 TASKS = ("uss", "sc", "tse", "m2d-pretrain")
@@ -60,6 +61,9 @@ class DataConfig:
     seed: int = 0
     p_interference: float = 0.7
     p_noise: float = 0.7
+    # Foreground sources per training scene, drawn uniformly in [lo, hi] (the task: 1-3). A
+    # curriculum starts narrower; validation always uses the task's evaluation-style scenes.
+    foreground_range: tuple[int, int] = (1, N_FOREGROUND)
     # Scenes with no foreground. The report adds 5 % silent items for the classifier only
     # (SCTask.p_silent_items); separators train on scenes that hold at least one source.
     p_silence: float = 0.0

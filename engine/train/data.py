@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from engine.constants import SAMPLE_RATE
+from engine.constants import N_FOREGROUND, SAMPLE_RATE
 from engine.paths import cache_dir
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 from engine.train.config import ConfigError, DataConfig
@@ -114,7 +114,14 @@ def scene_config(data: DataConfig, split: str = "train"):
         room_workers=1,
     )
     if split == "train":
+        lo, hi = data.foreground_range
+        if not 1 <= lo <= hi <= N_FOREGROUND:
+            raise ConfigError(
+                f"data.foreground_range must satisfy 1 <= lo <= hi <= {N_FOREGROUND}, "
+                f"got {data.foreground_range}"
+            )
         return SceneConfig(
+            foreground_range=(lo, hi),
             p_interference=data.p_interference,
             p_noise=data.p_noise,
             p_silence=data.p_silence,

@@ -30,6 +30,15 @@ def write_foa(path: Path, seconds: float = 10.0, rate: int = 32_000, seed: int =
     return path
 
 
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path):
+    """Editor settings (remembered folders, formats, engines) in the test's folder, not ~."""
+    from PyQt6.QtCore import QSettings
+
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+
+
 @pytest.fixture
 def recording(tmp_path) -> Path:
     """A 10 s 4-channel 32 kHz recording."""

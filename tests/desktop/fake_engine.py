@@ -74,7 +74,18 @@ class FakeClient:
     def submit(self, path, **options) -> dict:
         self.calls.append(("submit", str(path), options))
         info = sf.info(str(path))
-        return self._job("separate", recording={"path": str(path), "duration_s": info.duration})
+        # The recording facts the real engine's manifest holds (engine.pipeline.recording).
+        facts = {
+            "path": str(path),
+            "duration_s": info.duration,
+            "source_sample_rate": info.samplerate,
+            "source_channels": info.channels,
+            "channels": None,
+            "layout": {1: "mono", 2: "stereo", 4: "foa"}.get(info.channels),
+            "start_s": 0.0,
+            "offset": 0,
+        }
+        return self._job("separate", recording=facts)
 
     def job(self, job_id: str) -> dict:
         return copy.deepcopy(self.jobs[job_id])

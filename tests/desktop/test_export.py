@@ -36,12 +36,12 @@ def test_large_time_reference_and_bad_values():
 def test_export_names_every_stem_after_the_recording(tmp_path, stem):
     path, _ = stem
     seen = []
+    recording = {"name": "field", "time_reference": 7, "source_sample_rate": 32_000}
     out = export_stems(
-        "field",
+        recording,
         [("Speech", path), ("Dishes", path)],
         tmp_path / "x",
-        7,
-        lambda d, t: seen.append((d, t)),
+        progress=lambda d, t: seen.append((d, t)),
     )
     assert [p.name for p in out] == ["field_Speech.wav", "field_Dishes.wav"]
     assert seen == [(1, 2), (2, 2)]

@@ -169,3 +169,16 @@ def test_validation_set_of_another_recipe_is_refused_and_foreign_sets_are_used(t
     sf.write(tmp_path / "official" / "soundscape" / "a.wav", [[0.0] * 4] * 100, 32000)
     assert build_valid_set(cfg) == tmp_path / "official"
     assert not (tmp_path / "official" / VALID_MARKER).exists()
+
+
+def test_foreground_range_narrows_training_scenes_only():
+    from engine.train.data import scene_config
+
+    cfg = named_config("uss", "cpu")
+    apply_overrides(cfg, ["data.foreground_range=[1, 1]"])
+    assert scene_config(cfg.data, "train").foreground_range == (1, 1)
+    # Validation keeps the task's 1-3 sources, so curriculum runs stay comparable.
+    assert scene_config(cfg.data, "valid").foreground_range == (1, 3)
+    apply_overrides(cfg, ["data.foreground_range=[2, 4]"])
+    with pytest.raises(ConfigError, match="foreground_range"):
+        scene_config(cfg.data, "train")
