@@ -96,13 +96,14 @@ def export_stems(
     recording: dict,
     stems: Iterable[tuple[str, str | os.PathLike]],
     folder: str | os.PathLike,
-    fmt: StemFormat = StemFormat(),
+    fmt: StemFormat | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Deliver every (label, working stem) to `folder/<recording>_<Label>.<ext>` as `fmt`.
 
     `recording` is the manifest's recording facts (name, rate, channels, time reference).
     """
+    fmt = fmt or StemFormat()
     stems = list(stems)
     targets = export_targets(recording["name"], [label for label, _ in stems], folder, fmt)
     out = []

@@ -156,7 +156,9 @@ class ExportDialog(QDialog):
         )
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export stems to folder", self.folder.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export stems to folder", self.folder.text()
+        )
         if folder:
             self.folder.setText(folder)
 

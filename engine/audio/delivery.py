@@ -50,7 +50,9 @@ class StemFormat:
 
     def __post_init__(self) -> None:
         if self.container not in CONTAINERS:
-            raise ScenesplitError(f"stem format must be one of {CONTAINERS}, got {self.container!r}")
+            raise ScenesplitError(
+                f"stem format must be one of {CONTAINERS}, got {self.container!r}"
+            )
         if self.subtype not in SUBTYPES or (self.container == "flac" and self.subtype == "FLOAT"):
             allowed = [s for s in SUBTYPES if self.container == "wav" or s != "FLOAT"]
             raise ScenesplitError(
@@ -84,7 +86,9 @@ class StemFormat:
     @classmethod
     def from_dict(cls, data: dict) -> StemFormat:
         """Rebuild from plain data, ignoring unknown keys from newer versions."""
-        known = {k: data[k] for k in ("sample_rate", "container", "subtype", "spatial") if k in data}
+        known = {
+            k: data[k] for k in ("sample_rate", "container", "subtype", "spatial") if k in data
+        }
         return cls(**known)
 
 
@@ -92,7 +96,7 @@ def deliver_stem(
     stem: str | os.PathLike,
     dest: str | os.PathLike,
     recording: dict,
-    fmt: StemFormat = StemFormat(),
+    fmt: StemFormat | None = None,
     *,
     start_s: float = 0.0,
     end_s: float | None = None,
@@ -104,6 +108,7 @@ def deliver_stem(
     reference); `start_s`/`end_s` cut a clip out of the stem (seconds from the stem's start).
     WAV files carry a BWF time reference so a DAW places them at their time.
     """
+    fmt = fmt or StemFormat()
     stem, dest = Path(stem), Path(dest)
     if dest.suffix.lower() != fmt.suffix:
         raise ScenesplitError(f"{dest}: a {fmt.container.upper()} stem needs a {fmt.suffix} name")

@@ -12,7 +12,6 @@ The training scenes include inputs degraded in exactly these ways, so the models
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -96,11 +95,6 @@ def parse_channel_selection(text: str, n_channels: int, path: object = "<input>"
             )
         picked.extend(range(lo, hi + 1))
     return picked
-
-
-def select_channels(audio: np.ndarray, channels: Sequence[int] | None) -> np.ndarray:
-    """Pick channels (rows) of `[C, N]` audio; None keeps all."""
-    return audio if channels is None else audio[list(channels)]
 
 
 def to_foa(audio: np.ndarray, layout: Layout) -> np.ndarray:

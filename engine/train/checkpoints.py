@@ -8,7 +8,6 @@ as `config.json` beside them.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -127,11 +126,3 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{summary['path']}: {summary['model']} step {summary['step']} "
         f"({summary['size_mb']} MB){': ' + metrics if metrics else ''}"
     )
-
-
-def dump_json(path: Path, data: Any) -> None:
-    """Write JSON atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)

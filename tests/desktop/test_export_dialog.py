@@ -57,7 +57,9 @@ def test_export_dialog_writes_the_chosen_format_and_asks_before_replacing(
 
     when_dialog_opens(fill)
     qtbot.keyClick(
-        window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        window,
+        Qt.Key.Key_E,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     wait_job(qtbot, window)
     assert window.last_error is None

@@ -32,20 +32,6 @@ def coloured_noise(rng: np.random.Generator, n: int, slope_db_oct: float = 0.0) 
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
 
 
-def shaped_noise(
-    rng: np.random.Generator, n: int, centres: np.ndarray, widths: np.ndarray, gains_db: np.ndarray
-) -> np.ndarray:
-    """White noise shaped by a sum of Gaussian spectral bumps (centres/widths in Hz), unit RMS."""
-    nfft = sfft.next_fast_len(n, real=True)
-    spec = rng.standard_normal(nfft // 2 + 1) + 1j * rng.standard_normal(nfft // 2 + 1)
-    f = np.fft.rfftfreq(nfft, 1.0 / SR)
-    mag = np.zeros_like(f)
-    for c, w, g in zip(centres, widths, gains_db, strict=True):
-        mag += 10 ** (g / 20) * np.exp(-0.5 * ((f - c) / w) ** 2)
-    x = sfft.irfft(spec * (mag + 1e-4), nfft)[:n]
-    return x / (np.sqrt(np.mean(x**2)) + 1e-12)
-
-
 @lru_cache(maxsize=4096)
 def _butter(order: int, cutoffs: tuple[float, ...], btype: str) -> np.ndarray:
     # Cut-offs are rounded to 0.5 % steps so designs are reused (design dominates short hits).

@@ -74,8 +74,3 @@ class Task:
         if best is None:
             return True
         return value > best if self.higher_is_better else value < best
-
-
-def autocast_outputs(x: torch.Tensor | None) -> torch.Tensor | None:
-    """Model outputs in float32 for the losses (autocast may return bf16)."""
-    return None if x is None else x.float()

@@ -98,7 +98,9 @@ def test_formats_bit_depths_clipping_and_clip_ranges(tmp_path, scene):
         22_050,
     )
     with pytest.raises(ScenesplitError, match="needs a .flac name"):
-        deliver_stem(stem, tmp_path / "c.wav", facts, StemFormat(container="flac", subtype="PCM_24"))
+        deliver_stem(
+            stem, tmp_path / "c.wav", facts, StemFormat(container="flac", subtype="PCM_24")
+        )
     with pytest.raises(ScenesplitError, match="not 'FLOAT'"):
         StemFormat(container="flac", subtype="FLOAT")
     with pytest.raises(ScenesplitError, match="8000-384000"):
@@ -138,7 +140,9 @@ def test_spatial_chunks_give_the_whole_file_result():
     assert chunked.shape == whole.shape == (2, n)
     np.testing.assert_allclose(chunked, whole, atol=1e-6)
     # A stem that is the whole reference gives the recording back.
-    same = np.concatenate(list(spatial_blocks(blocks(0.5 * (x[0] + x[1]), 4096), blocks(x, n), w, 48_000)), 1)
+    same = np.concatenate(
+        list(spatial_blocks(blocks(0.5 * (x[0] + x[1]), 4096), blocks(x, n), w, 48_000)), 1
+    )
     np.testing.assert_allclose(same, x, atol=1e-4)
 
 
