@@ -40,7 +40,7 @@ def build_menus(w) -> None:
     for act in (w.act_zoom_in, w.act_zoom_out, w.act_zoom_sel, w.act_fit, w.act_spec):
         view.addAction(act)
     transport = bar.addMenu("&Transport")
-    for act in (w.act_play, w.act_stems, w.act_home, w.act_end):
+    for act in (w.act_play, w.act_play_loop, w.act_stems, w.act_home, w.act_end):
         transport.addAction(act)
     engine = bar.addMenu("E&ngine")
     for act in (w.act_separate, w.act_cancel, w.act_restart, w.act_engine):

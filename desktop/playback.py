@@ -12,14 +12,37 @@ import soundfile as sf
 from PyQt6.QtCore import QIODevice, QObject, QTimer, pyqtSignal
 
 
+def to_stereo(block: np.ndarray) -> np.ndarray:
+    """`[n, C]` frames -> `[n, 2]`: stereo as is, FOA decoded, anything else channel 0 to both.
+
+    FOA (W, Y, Z, X) is decoded as L = W + Y, R = W - Y: the inverse of the engine's stereo
+    input mapping (W = (L + R) / 2, Y = (L - R) / 2), so a source in front plays at W's level
+    on both sides, as a mono stem of it does, and left/right cues survive.
+    """
+    channels = block.shape[1]
+    if channels == 2:
+        return block
+    if channels == 4:
+        w, y = block[:, 0], block[:, 1]
+        return np.stack([w + y, w - y], 1)
+    return np.repeat(block[:, :1], 2, 1)
+
+
 class MixSource:
     """Mixes files (same sample rate) from a start time into stereo float32 frames.
 
-    A single 2-channel file plays as stereo; otherwise channel 0 of each file (W of a FOA
-    recording, or a mono stem) goes to both sides.
+    Each file goes through `to_stereo`. With `end_s` the mix stops there (the end of a
+    selection); with `loop` as well it starts again from `start_s` until stopped.
     """
 
-    def __init__(self, paths: list[str], start_s: float = 0.0, gain: float = 1.0):
+    def __init__(
+        self,
+        paths: list[str],
+        start_s: float = 0.0,
+        gain: float = 1.0,
+        end_s: float | None = None,
+        loop: bool = False,
+    ):
         if not paths:
             raise ValueError("nothing to play: expected at least one file")
         self.files = [sf.SoundFile(str(p)) for p in paths]
@@ -29,10 +52,15 @@ class MixSource:
             raise ValueError(f"files to mix must share one sample rate, got {sorted(rates)}")
         self.rate = rates.pop()
         self.gain = gain
-        self.stereo = len(self.files) == 1 and self.files[0].channels == 2
-        self.position = int(start_s * self.rate)
+        self.start = int(start_s * self.rate)
+        self.end = None if end_s is None else max(self.start + 1, int(end_s * self.rate))
+        self.loop = loop and self.end is not None
+        self._seek(self.start)
+
+    def _seek(self, frame: int) -> None:
+        self.position = frame
         for f in self.files:
-            f.seek(min(self.position, f.frames))
+            f.seek(min(frame, f.frames))
 
     @property
     def position_s(self) -> float:
@@ -40,20 +68,32 @@ class MixSource:
         return self.position / self.rate
 
     def read(self, frames: int) -> np.ndarray:
-        """Up to `frames` stereo frames `[n, 2]` (n == 0 at the end of every file)."""
+        """Up to `frames` stereo frames `[n, 2]` (n == 0 at the end, never while looping)."""
+        parts, need = [], frames
+        while need > 0:
+            limit = need if self.end is None else min(need, self.end - self.position)
+            block = self._mix(limit) if limit > 0 else np.zeros((0, 2), np.float32)
+            if block.shape[0] == 0:
+                if not self.loop or self.position == self.start:
+                    break  # the end (or a loop over nothing left to play)
+                self._seek(self.start)
+                continue
+            parts.append(block)
+            need -= block.shape[0]
+        out = np.concatenate(parts) if parts else np.zeros((0, 2), np.float32)
+        return np.clip(out * self.gain, -1.0, 1.0)
+
+    def _mix(self, frames: int) -> np.ndarray:
+        """The next `frames` (fewer at the end of every file) summed in stereo."""
         out = np.zeros((frames, 2), np.float32)
         longest = 0
         for f in self.files:
             block = f.read(frames, dtype="float32", always_2d=True)
             n = block.shape[0]
             longest = max(longest, n)
-            if self.stereo:
-                out[:n] += block[:, :2]
-            else:
-                out[:n] += block[:, :1]
-        out = out[:longest] * self.gain
+            out[:n] += to_stereo(block)
         self.position += longest
-        return np.clip(out, -1.0, 1.0)
+        return out[:longest]
 
     def close(self) -> None:
         """Close the files."""
@@ -123,14 +163,20 @@ class Player(QObject):
         """Whether audio is being played."""
         return self._sink is not None
 
-    def play(self, paths: list[str], start_s: float = 0.0) -> bool:
-        """Start playing `paths` mixed, from `start_s`; False (with `reason`) if impossible."""
+    def play(
+        self,
+        paths: list[str],
+        start_s: float = 0.0,
+        end_s: float | None = None,
+        loop: bool = False,
+    ) -> bool:
+        """Play `paths` mixed from `start_s` (to `end_s`, looped if `loop`); False if impossible."""
         self.stop()
         if not self.available:
             return False
         from PyQt6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 
-        self._source = MixSource(paths, start_s)
+        self._source = MixSource(paths, start_s, end_s=end_s, loop=loop)
         device = QMediaDevices.defaultAudioOutput()
         fmt = QAudioFormat()
         fmt.setSampleRate(self._source.rate)
@@ -150,8 +196,11 @@ class Player(QObject):
     def _tick(self) -> None:
         if self._sink is None:
             return
-        position = self._start_s + self._sink.processedUSecs() / 1e6
-        self.positionChanged.emit(position)
+        played = self._sink.processedUSecs() / 1e6
+        source = self._source
+        if source is not None and source.loop:
+            played %= (source.end - source.start) / source.rate
+        self.positionChanged.emit(self._start_s + played)
         if self._feed is not None and self._feed.finished:
             from PyQt6.QtMultimedia import QAudio
 

@@ -100,6 +100,13 @@ class MainWindow(QMainWindow):
         )
         self.act_cancel = a("Cancel", self.session.cancel, "Esc", tip="cancel the running job")
         self.act_play = a("Play", self.toggle_play, "Space", tip="play / stop (Space)")
+        # Audacity's key: Shift+Space plays the selection (or from the playhead) looped.
+        self.act_play_loop = a(
+            "Play looped",
+            lambda: self.toggle_play(loop=True),
+            "Shift+Space",
+            tip="play the selection over and over (Shift+Space)",
+        )
         self.act_stems = a(
             "Play stems",
             lambda on: None,
@@ -208,6 +215,7 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(busy and not self.session.cancelling)
         self.act_delete.setEnabled(separated and self.model.selected_clip is not None and not busy)
         self.act_play.setEnabled(has_project and self.player.available)
+        self.act_play_loop.setEnabled(has_project and self.player.available)
         if not self.player.available:
             self.act_play.setToolTip(f"cannot play: {self.player.reason}")
         self.act_stems.setEnabled(has_project and self.player.available)
@@ -538,8 +546,8 @@ class MainWindow(QMainWindow):
 
     # -- transport --------------------------------------------------------------------------
 
-    def toggle_play(self) -> None:
-        """Play from the selection or playhead, or stop."""
+    def toggle_play(self, loop: bool = False) -> None:
+        """Play the selection (to its end) or from the playhead, looped if `loop`; or stop."""
         if self.player.playing:
             self.player.stop()
             return
@@ -554,8 +562,11 @@ class MainWindow(QMainWindow):
         if not paths:
             self.show_error("every lane is muted")
             return
-        start = self.model.selection[0] if self.model.selection else self.model.playhead
-        self._guard(self.player.play, paths, start)
+        if self.model.selection:
+            start, end = self.model.selection
+        else:
+            start, end = self.model.playhead, (self.model.duration_s if loop else None)
+        self._guard(self.player.play, paths, start, end, loop)
 
     def _play_position(self, t: float) -> None:
         self.model.set_playhead(t)

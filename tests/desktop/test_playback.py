@@ -7,22 +7,40 @@ import soundfile as sf
 from desktop import playback
 
 
-def test_mix_source_sums_channel0_of_every_file_from_start(tmp_path):
+def test_mix_source_sums_every_file_from_start_and_decodes_foa_to_stereo(tmp_path):
     a = np.full(32_000, 0.25, np.float32)
     b = np.zeros((16_000, 4), np.float32)
-    b[:, 0] = 0.5
-    b[:, 1] = 0.9  # other channels of a FOA file are not played
+    b[:, 0] = 0.5  # W
+    b[:, 1] = 0.2  # Y: a source to the left
+    b[:, 2:] = 0.9  # Z and X do not change left/right
     sf.write(str(tmp_path / "a.wav"), a, 32_000, subtype="FLOAT")
     sf.write(str(tmp_path / "b.wav"), b, 32_000, subtype="FLOAT")
     src = playback.MixSource([str(tmp_path / "a.wav"), str(tmp_path / "b.wav")], start_s=0.25)
     block = src.read(10_000)
     assert block.shape == (10_000, 2)
-    assert np.allclose(block[:7_999], 0.75) and np.allclose(block[8_000:], 0.25)
+    assert np.allclose(block[:7_999, 0], 0.25 + 0.7) and np.allclose(block[:7_999, 1], 0.25 + 0.3)
+    assert np.allclose(block[8_000:], 0.25)
     assert src.position_s == pytest.approx(0.25 + 10_000 / 32_000)
     rest = src.read(100_000)
     assert rest.shape[0] == 32_000 - 8_000 - 10_000
     assert src.read(10).shape[0] == 0
     src.close()
+
+
+def test_mix_source_stops_at_the_selection_end_or_loops_it(tmp_path):
+    ramp = np.arange(32_000, dtype=np.float32) / 32_000
+    sf.write(str(tmp_path / "r.wav"), ramp, 32_000, subtype="FLOAT")
+    once = playback.MixSource([str(tmp_path / "r.wav")], start_s=0.5, end_s=0.75)
+    out = once.read(100_000)
+    assert out.shape == (8_000, 2) and once.read(10).shape[0] == 0
+    np.testing.assert_allclose(out[:, 0], ramp[16_000:24_000])
+    looped = playback.MixSource([str(tmp_path / "r.wav")], start_s=0.5, end_s=0.75, loop=True)
+    out = looped.read(20_000)  # two and a half times round
+    assert out.shape == (20_000, 2)
+    np.testing.assert_allclose(out[:, 0], np.tile(ramp[16_000:24_000], 3)[:20_000])
+    # A loop past the end of the file plays what there is, then starts again.
+    tail = playback.MixSource([str(tmp_path / "r.wav")], start_s=0.9, end_s=2.0, loop=True)
+    np.testing.assert_allclose(tail.read(6_400)[:, 0], np.tile(ramp[28_800:], 2))
 
 
 def test_mix_source_plays_stereo_as_stereo_and_refuses_mixed_rates(tmp_path):

@@ -439,3 +439,21 @@ def test_extract_more_like_a_file(qtbot, window, recording, fake_engine, tmp_pat
     window.ask_enrollment_file = lambda label: str(tmp_path / "gone.wav")
     next(a for a in from_file.actions() if a.text() == "Cough").trigger()
     assert "no such enrollment file" in window.last_error
+
+
+def test_space_plays_the_selection_to_its_end_and_shift_space_loops_it(
+    qtbot, window, recording, monkeypatch
+):
+    assert window.open_path(str(recording))
+    settle(qtbot, window)
+    calls = []
+    monkeypatch.setattr(window.player, "available", True)
+    monkeypatch.setattr(window.player, "play", lambda *args: calls.append(args) or True)
+    window._update_actions()
+    window.model.set_playhead(3.0)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # no selection: from the playhead to the end
+    window.model.set_selection(2.0, 4.5)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # the selection, stopping at its end
+    qtbot.keyClick(window, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)  # looped
+    assert [c[1:] for c in calls] == [(3.0, None, False), (2.0, 4.5, False), (2.0, 4.5, True)]
+    assert all(c[0] == [str(recording)] for c in calls)
