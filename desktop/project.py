@@ -2,7 +2,9 @@
 
 Plain data (no Qt): the timeline model wraps it and announces changes. Saved as JSON, atomically
 (temporary file + rename), with the current version's stems copied beside the project file so a
-project reopens without the engine.
+project reopens without the engine. Paths are saved relative to the project file (the recording
+also as it was, absolute), so a folder moved or copied as a whole keeps working; in memory they
+are absolute.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.project_file import check_project_data, plain_file_name
 from engine.errors import ScenesplitError
 
 PROJECT_FORMAT = 1
 PROJECT_SUFFIX = ".scenesplit"
+MAX_PROJECT_BYTES = 256 * 2**20
+"""Larger is no project (manifests of hours of audio stay far below)."""
 
 
 @dataclass
@@ -44,9 +49,10 @@ class ResultVersion:
         return list(self.manifest.get("tracks", []))
 
     def stem_path(self, label: str) -> Path | None:
-        """Local path of the stem of `label`, if that track exists."""
+        """Local path of the stem of `label`, if that track exists (and names a plain file:
+        a crafted `../x` never leads out of the stems folder)."""
         for t in self.tracks():
-            if t["label"] == label:
+            if t["label"] == label and plain_file_name(t["file"]):
                 return Path(self.stems_dir) / t["file"]
         return None
 
@@ -69,6 +75,19 @@ class Project:
         return Path(self.recording).stem
 
     @property
+    def recording_missing(self) -> bool:
+        """Whether the recording is not where the project says (moved, deleted, on a drive
+        not mounted); the rest of the project still opens, and `relocate` points it anew."""
+        return not Path(self.recording).is_file()
+
+    def relocate(self, recording: str | os.PathLike) -> None:
+        """Use `recording` (the same audio, found elsewhere) from now on."""
+        path = Path(recording).expanduser().absolute()
+        if not path.is_file():
+            raise ScenesplitError(f"{path}: no such file")
+        self.recording = str(path)
+
+    @property
     def current(self) -> ResultVersion | None:
         """The result version on screen, if any."""
         return self.versions.get(self.version) if self.version is not None else None
@@ -81,33 +100,49 @@ class Project:
         """Remember a result version (does not switch to it)."""
         self.versions[version.number] = version
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data."""
+    def to_dict(self, base: str | os.PathLike | None = None) -> dict[str, Any]:
+        """Plain JSON data; with `base` (the project file's folder) paths relative to it."""
+        versions = []
+        for v in self.versions.values():
+            d = asdict(v)
+            d["stems_dir"] = _relative(v.stems_dir, base, inside_only=True)
+            versions.append(d)
         return {
             "format": PROJECT_FORMAT,
-            "recording": self.recording,
+            "recording": _relative(self.recording, base),
+            "recording_absolute": str(Path(self.recording).absolute()),
             "job_id": self.job_id,
             "version": self.version,
-            "versions": [asdict(v) for v in self.versions.values()],
+            "versions": versions,
             "lanes": {k: asdict(v) for k, v in self.lanes.items()},
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Project:
-        """Rebuild from plain data; ScenesplitError for data that is not a project."""
-        if not isinstance(d, dict) or "recording" not in d:
-            raise ScenesplitError("not a Scenesplit project (no 'recording')")
-        if d.get("format", PROJECT_FORMAT) > PROJECT_FORMAT:
-            raise ScenesplitError(
-                f"project format {d['format']} is newer than this editor ({PROJECT_FORMAT})"
+    def from_dict(cls, d: Any, base: str | os.PathLike | None = None) -> Project:
+        """Rebuild from plain data (relative paths against `base`); ScenesplitError naming
+        the field for data that is not a project."""
+        check_project_data(d, PROJECT_FORMAT)
+        recording = _absolute(d["recording"], base)
+        if not Path(recording).is_file() and d.get("recording_absolute"):
+            # The project moved without its recording: it is still where it was.
+            if Path(d["recording_absolute"]).is_file():
+                recording = d["recording_absolute"]
+        versions = {}
+        for v in d.get("versions", []):
+            version = ResultVersion(
+                v["number"], v["manifest"], _absolute(v["stems_dir"], base), v.get("operation")
             )
-        versions = {int(v["number"]): ResultVersion(**v) for v in d.get("versions", [])}
+            versions[version.number] = version
+        lanes = {
+            label: LaneState(**{k: lane[k] for k in ("mute", "solo", "colour") if k in lane})
+            for label, lane in d.get("lanes", {}).items()
+        }
         return cls(
-            recording=d["recording"],
+            recording=recording,
             job_id=d.get("job_id"),
             version=d.get("version"),
             versions=versions,
-            lanes={k: LaneState(**v) for k, v in d.get("lanes", {}).items()},
+            lanes=lanes,
         )
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -125,7 +160,7 @@ class Project:
             self._keep_stems(current, path.with_name(path.stem + ".stems"))
         tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
         try:
-            tmp.write_text(json.dumps(self.to_dict(), indent=1))
+            tmp.write_text(json.dumps(self.to_dict(path.parent), indent=1))
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -138,6 +173,12 @@ class Project:
         dest = root / f"v{version.number}"
         if Path(version.stems_dir).resolve() == dest.resolve():
             return
+        bad = [t["file"] for t in version.tracks() if not plain_file_name(t["file"])]
+        if bad:  # checked before anything is written: a crafted name must not escape `dest`
+            raise ScenesplitError(
+                f"version {version.number} names a stem {bad[0]!r} that is not a plain file "
+                "name; not saving its stems"
+            )
         part = root / f".v{version.number}.part"
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
@@ -153,18 +194,55 @@ class Project:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Project:
         """Read a project file; ScenesplitError naming the file when it cannot be used."""
-        path = Path(path)
+        path = Path(path).absolute()
         try:
-            data = json.loads(path.read_text())
+            if path.stat().st_size > MAX_PROJECT_BYTES:
+                raise ScenesplitError(f"{path}: not a project file (larger than 256 MB)")
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except OSError as exc:
             raise ScenesplitError(f"{path}: cannot read project ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ScenesplitError(f"{path}: not a project file (not UTF-8 text)") from None
         except json.JSONDecodeError as exc:
             raise ScenesplitError(f"{path}: not a project file ({exc.msg})") from None
+        except RecursionError:
+            raise ScenesplitError(f"{path}: not a project file (nested too deeply)") from None
         try:
-            project = cls.from_dict(data)
-        except (TypeError, KeyError, ValueError) as exc:
+            project = cls.from_dict(data, path.parent)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise ScenesplitError(f"{path}: damaged project ({exc})") from None
         except ScenesplitError as exc:
             raise ScenesplitError(f"{path}: {exc}") from None
+        project._find_moved_stems(path.with_name(path.stem + ".stems"))
         project.path = str(path)
         return project
+
+    def _find_moved_stems(self, root: Path) -> None:
+        """Point versions whose stems folder is gone to `<project>.stems/v<N>` when that
+        exists: a project saved with absolute paths, then moved with its folder."""
+        for v in self.versions.values():
+            beside = root / f"v{v.number}"
+            if not Path(v.stems_dir).is_dir() and beside.is_dir():
+                v.stems_dir = str(beside)
+
+
+def _relative(path: str, base: str | os.PathLike | None, inside_only: bool = False) -> str:
+    """`path` relative to `base` (POSIX separators); absolute when there is no base, when the
+    two are on different drives, or (`inside_only`) when `path` is outside `base`."""
+    if base is None:
+        return path
+    absolute, base = Path(path).absolute(), Path(base).absolute()
+    if inside_only and not absolute.is_relative_to(base):
+        return str(absolute)  # an engine cache folder: it does not move with the project
+    try:
+        return Path(os.path.relpath(absolute, base)).as_posix()
+    except ValueError:  # Windows: another drive has no relative path
+        return str(absolute)
+
+
+def _absolute(path: str, base: str | os.PathLike | None) -> str:
+    """A saved path made absolute: relative ones count from `base` (the project's folder)."""
+    p = Path(path)
+    if p.is_absolute() or base is None:
+        return str(p)
+    return os.path.normpath(Path(base) / p)

@@ -24,7 +24,7 @@ from desktop import dragout
 from desktop.actions import build_menus, build_toolbar, make_action
 from desktop.playback import Player
 from desktop.project import PROJECT_SUFFIX
-from desktop.session import Session
+from desktop.session import RecordingMissing, Session
 from desktop.statusbar import StatusPanel
 from desktop.timeline.items import format_time
 from desktop.timeline.lanes import lane_colour
@@ -274,12 +274,24 @@ class MainWindow(QMainWindow):
             return False
         if not self.confirm_discard():
             return False
-        opener = (
-            self.session.open_project
-            if str(path).endswith(PROJECT_SUFFIX)
-            else self.session.open_recording
+        if not str(path).endswith(PROJECT_SUFFIX):
+            return self._guard(self.session.open_recording, path)
+        try:
+            self.session.open_project(path)
+        except RecordingMissing as missing:
+            found = self.ask_recording(missing)
+            return bool(found) and self._guard(self.session.open_project, path, found)
+        except (ScenesplitError, ValueError, OSError) as exc:
+            self.show_error(str(exc))
+            return False
+        return True
+
+    def ask_recording(self, missing: RecordingMissing) -> str | None:
+        """Where a project's moved recording is now (None: the user gave up)."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"Locate {Path(missing.recording).name}", "", AUDIO_FILTER
         )
-        return self._guard(opener, path)
+        return path or None
 
     def open_dialog(self) -> None:
         """Ask for a recording or project and open it."""

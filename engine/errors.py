@@ -19,3 +19,23 @@ class Cancelled(ScenesplitError):
 
     def __init__(self, message: str = "cancelled"):
         super().__init__(message)
+
+
+def os_error_message(exc: OSError, path: bool = True) -> str:
+    """An OSError as one line: `<path>: <what went wrong> (<ERRNO>)`; `path=False` leaves the
+    path out (for answers to remote clients, who must not learn the server's folders)."""
+    import errno
+    import os
+
+    code = errno.errorcode.get(exc.errno or 0)
+    what = exc.strerror or str(exc)
+    name = exc.filename
+    if exc.errno == errno.EEXIST and name is not None and not os.path.isdir(name):
+        what = "is a file, not a folder"  # mkdir(exist_ok=True) over a file: the usual cause
+    elif exc.errno == errno.ENOTDIR:
+        what = "a part of this path is a file, not a folder"
+    text = f"{what} ({code})" if code else what
+    if path and name is not None:
+        shown = os.fsdecode(name) if isinstance(name, str | bytes) else str(name)
+        return f"{shown}: {text}"
+    return text

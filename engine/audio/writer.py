@@ -30,6 +30,15 @@ def _format_for(path: Path, subtype: str | None) -> tuple[str, str]:
     return fmt, subtype
 
 
+def _os_error(exc: sf.LibsndfileError, path: Path) -> Exception:
+    """libsndfile's "System error." as the OSError behind it (ENOSPC, EROFS...) naming `path`."""
+    # libsndfile keeps only its own code; the C errno of the failed call is still in cffi's.
+    code = getattr(getattr(sf, "_ffi", None), "errno", 0)
+    if exc.code == 2 and code:  # SFE_SYSTEM
+        return OSError(code, os.strerror(code), str(path))
+    return exc
+
+
 def _temp_name(path: Path, tag: str = "") -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{tag}.part")
 
@@ -65,14 +74,18 @@ class StemWriter:
         self.frames = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = _temp_name(self.path)
-        self._file = sf.SoundFile(
-            str(self._tmp),
-            "w",
-            samplerate=sample_rate,
-            channels=channels,
-            format=fmt,
-            subtype=self.subtype,
-        )
+        try:
+            self._file = sf.SoundFile(
+                str(self._tmp),
+                "w",
+                samplerate=sample_rate,
+                channels=channels,
+                format=fmt,
+                subtype=self.subtype,
+            )
+        except sf.LibsndfileError as exc:
+            self._tmp.unlink(missing_ok=True)
+            raise _os_error(exc, self.path) from None
 
     def write(self, block: np.ndarray) -> None:
         """Append `[C, n]` (or `[n]` for mono) samples."""
@@ -81,13 +94,19 @@ class StemWriter:
             block = block[None]
         if block.shape[0] != self.channels:
             raise ValueError(f"expected [{self.channels}, n] samples, got {block.shape}")
-        self._file.write(block.T)
+        try:
+            self._file.write(block.T)
+        except sf.LibsndfileError as exc:
+            raise _os_error(exc, self.path) from None
         self.frames += block.shape[1]
 
     def close(self) -> Path:
         """Finish the file and move it into place; returns its path."""
-        self._file.close()
         try:
+            try:
+                self._file.close()
+            except sf.LibsndfileError as exc:
+                raise _os_error(exc, self.path) from None
             src = self._tmp
             if self.time_reference is not None:
                 src = _temp_name(self.path, ".bwf")
@@ -96,6 +115,11 @@ class StemWriter:
             with open(src, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(src, self.path)
+        except OSError as exc:
+            self.abort()
+            if exc.filename is None:  # a failed write() names no file: say which stem it was
+                raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+            raise
         except BaseException:
             self.abort()
             raise
@@ -104,7 +128,10 @@ class StemWriter:
     def abort(self) -> None:
         """Drop the partial file."""
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()
+            except sf.LibsndfileError:  # the disk that failed the write fails this too
+                pass
         for tmp in (self._tmp, _temp_name(self.path, ".bwf")):
             tmp.unlink(missing_ok=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from engine.contract import DEFAULTS
@@ -45,11 +46,22 @@ def run(args: argparse.Namespace) -> int:
             args.bundle or paths.default_bundle_dir(), args.device, tse_rounds=args.tse_rounds
         )
         report = evaluate_separator(sep, args.data, limit=args.limit, progress=ConsoleProgress())
+    if report.get("estimates_found") == 0:
+        # Scored as all-silence, the table would look like a (very bad) result: say why.
+        print(
+            f"scenesplit evaluate: warning: no estimates found in {args.estimates} (expected "
+            "<soundscape>_<Label>.wav files, e.g. from `scenesplit separate`); every scene "
+            "is scored as silence",
+            file=sys.stderr,
+        )
     print(format_table(report))
     print("most frequent confusions (reference -> estimate):")
     print(confusion_text(report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=1))
+        try:
+            Path(args.json).write_text(json.dumps(report, indent=1))
+        except OSError as exc:  # a failed write() names no file: name it
+            raise OSError(exc.errno, exc.strerror, args.json) from None
         print(f"report -> {args.json}")
     return 0

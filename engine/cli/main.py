@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 
 from engine import __version__
-from engine.errors import Cancelled, ScenesplitError
+from engine.errors import Cancelled, ScenesplitError, os_error_message
+
+SIGPIPE_EXIT = 128 + 13
+"""What a shell reports for a writer killed by SIGPIPE (`probe --json | head`)."""
 
 # Subcommand modules under engine.cli; each defines `register(subparsers)` which adds its parser
 # and sets `func(args) -> int`. Registration imports nothing heavy, so `--help` stays fast.
@@ -65,13 +69,25 @@ def main(argv: list[str] | None = None) -> int:
     # Commands that own their signals (train, serve) install their handlers over this one.
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that left shows here, inside the handlers below
+        return code
     except ScenesplitError as exc:
         print(f"scenesplit {args.command}: error: {exc}", file=sys.stderr)
         return 130 if isinstance(exc, Cancelled) else 2
     except KeyboardInterrupt:
         print(f"scenesplit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output left (`| head`): nothing to tell it. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
+    except OSError as exc:
+        # The environment refused (read-only or full disk, a file where a folder should be):
+        # the user's to fix, so one line naming the path and the errno, not a traceback.
+        print(f"scenesplit {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
 
 
 def _terminated(signum, frame) -> None:

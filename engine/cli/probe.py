@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,10 +19,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Probe the file and print the report."""
     from engine.audio import LAYOUTS, audio_info, scan
+    from engine.audio.riff import wav_truncation
     from engine.constants import SAMPLE_RATE
 
     info = audio_info(args.file)
     report = info.to_dict()
+    cut = wav_truncation(args.file)
+    report["truncated"] = cut.message() if cut else None
+    if cut and args.json:
+        # Readable (what is there is used), but shorter than recorded: a script reading the
+        # JSON gets the field, its user this line (the text report has a warning row).
+        print(f"scenesplit probe: warning: {info.path}: {cut.message()}", file=sys.stderr)
     if info.layout is not None:
         report["channel_names"] = list(LAYOUTS[info.layout].channel_names)
     report["resampled_to"] = SAMPLE_RATE if info.sample_rate != SAMPLE_RATE else None
@@ -47,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         ),
         ("interpretation", info.layout_description),
     ]
+    if cut:
+        lines.append(("warning", cut.message()))
     if "peak" in report:
         lines.append(("peak", ", ".join(f"{p:.3f}" for p in report["peak"])))
         lines.append(("rms (dBFS)", ", ".join(f"{r:.1f}" for r in report["rms_db"])))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +43,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "machine)",
     )
     p.add_argument(
+        "--keep-days",
+        type=float,
+        help="remove finished jobs (stems included) older than this many days; 0: keep them "
+        "(default: 30)",
+    )
+    p.add_argument(
+        "--keep-gb",
+        type=float,
+        help="then remove the oldest finished jobs until all fit in this many GB; 0: no limit "
+        "(default: 20)",
+    )
+    p.add_argument(
+        "--max-queued",
+        type=int,
+        help="jobs that may wait at once; more are refused (HTTP 429) (default: 100)",
+    )
+    p.add_argument(
         "--parent-pid",
         type=int,
         help="stop when this process ends (the editor passes its own, so a killed editor "
@@ -51,9 +70,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
+    from engine.server.hygiene import RetentionPolicy
+    from engine.server.jobs import MAX_QUEUED
     from engine.server.serve import ServeConfig, serve
 
-    return serve(
+    # Defaults live with the policy (RetentionPolicy); 0 on the command line means no limit.
+    keep = RetentionPolicy()
+    days = keep.max_age_days if args.keep_days is None else args.keep_days or None
+    gb = keep.max_total_gb if args.keep_gb is None else args.keep_gb or None
+    code = serve(
         ServeConfig(
             host=args.host,
             port=args.port,
@@ -65,5 +90,14 @@ def run(args: argparse.Namespace) -> int:
             max_upload_mb=args.max_upload_mb,
             threads=args.threads,
             parent_pid=args.parent_pid,
+            retention=RetentionPolicy(days, gb),
+            max_queued=MAX_QUEUED if args.max_queued is None else args.max_queued,
         )
     )
+    # Stopped, and every job's state is on disk. What is left is the interpreter's teardown,
+    # which with torch and the models loaded spends tens of seconds collecting garbage on a
+    # busy CPU (and would meet a worker thread still inside a model call): a server asked to
+    # stop must be gone within seconds, so skip it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -5,7 +5,6 @@ Stem delivery (numpy, soundfile, soxr) is here too: the editor writes exported s
 """
 
 from engine.audio.delivery import StemFormat, deliver_stem
-
 from engine.client.client import EngineClient, EngineError, plain_file_name, result_files
 from engine.client.local import LocalEngine
 from engine.contract import (

@@ -198,6 +198,11 @@ class EngineClient:
         """Cancel a queued or running job (a running one ends "cancelled" at its next batch)."""
         return self._json("POST", f"/jobs/{job_id}/cancel")
 
+    def delete(self, job_id: str) -> list[str]:
+        """Delete a finished job and its files (a separate job takes its refinements along);
+        EngineError 409 while it runs: cancel it first. Returns the ids deleted."""
+        return self._json("DELETE", f"/jobs/{job_id}")["deleted"]
+
     def manifest(self, job_id: str, version: int | str = "latest") -> dict:
         """The manifest of a result version."""
         return self._json("GET", f"/jobs/{job_id}/versions/{version}/manifest")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from engine.audio.writer import write_audio
 from engine.constants import N_FOREGROUND, N_INTERFERENCE, SAMPLE_RATE, SILENCE
 
 SOUNDSCAPE = "soundscape"
@@ -19,10 +20,8 @@ COMPONENTS = "components"  # our extra: channel-0 interference and noise, for tr
 
 
 def _write(path: Path, audio: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".part.wav")
-    sf.write(str(tmp), np.asarray(audio, np.float32).T, SAMPLE_RATE, subtype="FLOAT")
-    tmp.replace(path)
+    # The engine's atomic writer: a full disk is an OSError naming the file, no half file left.
+    write_audio(path, np.asarray(audio, np.float32), SAMPLE_RATE, subtype="FLOAT")
 
 
 def scene_metadata(scene, name: str) -> dict:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.constants import CLASSES, REFERENCE_CHANNEL, SILENCE
+from engine.errors import ScenesplitError
 from engine.eval.oracle import ideal_ratio_mask_estimates
 from engine.eval.references import iter_reference_scenes, read_estimates, soundscape_dir
 from engine.eval.scoring import LabelTally, RowScores
@@ -84,12 +85,16 @@ def evaluate_estimates(
 ) -> dict[str, Any]:
     """Score a folder of `<soundscape>_<Label>.wav` estimates (any system's) on `data_dir`."""
     est_dir = Path(est_dir)
+    if not est_dir.is_dir():
+        raise ScenesplitError(f"--estimates {est_dir}: not a folder")
     n_total = len(list(soundscape_dir(data_dir).glob("*.wav")))
     reporter = ProgressReporter("evaluate", n_total, progress, cancel)
     row, oracle, tally = RowScores(), RowScores(), LabelTally()
+    found = 0
     for i, scene in enumerate(iter_reference_scenes(data_dir)):
         y0 = scene.mixture[REFERENCE_CHANNEL]
         est = read_estimates(est_dir, scene.name, y0.shape[0])
+        found += len(est)
         row.add_labelled(est, scene.targets, y0)
         tally.counts.add(est, scene.targets)
         tally.pairs += [(lab, lab if lab in est else SILENCE) for lab in scene.targets]
@@ -101,6 +106,7 @@ def evaluate_estimates(
         ORACLE_ROW: oracle.summary(),
         **_tally_report(tally),
         "alignment": "estimates matched to references by label; SNRi over true positives",
+        "estimates_found": found,
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.durable import write_text_durable
 from engine.errors import ScenesplitError
 
 MANIFEST_FILE = "manifest.json"
@@ -116,12 +117,10 @@ class Manifest:
         return cls(**d)
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write `manifest.json` into `directory` atomically."""
-        path = Path(directory) / MANIFEST_FILE
-        tmp = path.with_name(f".{MANIFEST_FILE}.{os.getpid()}.part")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, path)
-        return path
+        """Write `manifest.json` into `directory` atomically and durably (fsync'd)."""
+        return write_text_durable(
+            Path(directory) / MANIFEST_FILE, json.dumps(self.to_dict(), indent=1)
+        )
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> Manifest:

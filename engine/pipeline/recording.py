@@ -125,7 +125,7 @@ def separate_recording(
         for item in windows:
             batch.append(item)
             if len(batch) == separator.batch_windows or item[0] == plan.count - 1:
-                records += _run_batch(separator, batch, assembler, plan.length)
+                records += _run_batch(separator, batch, assembler, plan.length, cancel)
                 reporter.update(batch[-1][0] + 1, f"window {batch[-1][0] + 1}/{plan.count}")
                 batch = []
         stems = assembler.finish()
@@ -173,9 +173,11 @@ def listed_stems(folder: Path) -> set[str]:
     }
 
 
-def _run_batch(separator, batch, assembler: TrackAssembler, length: int) -> list[WindowRecord]:
+def _run_batch(
+    separator, batch, assembler: TrackAssembler, length: int, cancel: CancelToken | None
+) -> list[WindowRecord]:
     mix = np.stack([w for _, _, w in batch])
-    stages = separator.run(mix)
+    stages = separator.run(mix, cancel=cancel)
     waves = stages.final_waveforms.numpy()
     pred = stages.final_prediction
     records = []

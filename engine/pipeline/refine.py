@@ -238,7 +238,7 @@ def _refine_windows(
         mix = read_window(
             rec["path"], start, plan.size, plan.length, rec["channels"], rec.get("offset", 0)
         )[None]
-        stages = separator.run(mix)
+        stages = separator.run(mix, cancel=reporter.cancel)
         old_ov = to_slot_overrides(rec_w.overrides, manifest, plan.size)
         merged = _merge(rec_w.overrides, new_specs[w])
         new_ov = to_slot_overrides(merged, manifest, plan.size)

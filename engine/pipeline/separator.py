@@ -18,6 +18,7 @@ from engine.contract import DEFAULTS
 from engine.errors import ScenesplitError
 from engine.pipeline.bundle import Bundle, load_bundle
 from engine.pipeline.stages import ClassPrediction, WindowStages
+from engine.progress import CancelToken
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,14 @@ class Separator:
         self,
         mixture: torch.Tensor | np.ndarray,
         overrides: list[list[SlotOverride]] | None = None,
+        cancel: CancelToken | None = None,
     ) -> WindowStages:
         """All stages for a batch of windows, then the user's overrides if any.
 
         Args:
             mixture: `[B, 4, L]` FOA windows at 32 kHz.
             overrides: per window, the slot corrections to apply (see `SlotOverride`).
+            cancel: checked between the models (a batch can take many seconds on a CPU).
 
         Returns:
             WindowStages with FSS/CP of every stage; `final_*` include the overrides.
@@ -145,13 +148,16 @@ class Separator:
         if mix.ndim != 3 or mix.shape[1] != N_CHANNELS:
             raise ValueError(f"mixture must be [B, {N_CHANNELS}, L], got {tuple(mix.shape)}")
         mix = mix.to(self.device)
+        check = cancel.check if cancel is not None else lambda: None
         with self._autocast():
             uss = self.bundle.uss(mix)
         fss = [uss.foreground.float()]
         cp_uss = self.uss_prediction(uss.class_logits, uss.activity_logits)
+        check()
         cp = [self.classify(fss[0])]
         clues: list[torch.Tensor] = []
         for _ in range(self.tse_rounds):
+            check()
             clue = cp[-1].clue().to(self.device)
             clues.append(clue)
             fss.append(self.tse(mix, fss[-1], clue))

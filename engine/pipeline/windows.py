@@ -15,9 +15,9 @@ import soxr
 from engine.audio import audio_info, iter_blocks
 from engine.audio.layout import infer_layout, to_foa
 from engine.constants import N_CHANNELS, SAMPLE_RATE
-from engine.contract import DEFAULTS
+from engine.contract import DEFAULTS, WINDOW_S_MAX, WINDOW_S_MIN
 from engine.dsp import WindowPlan
-from engine.errors import AudioError
+from engine.errors import AudioError, ScenesplitError
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,18 @@ class WindowSpec:
 
     window_s: float = DEFAULTS.window_s
     hop_s: float = DEFAULTS.hop_s
+
+    def __post_init__(self) -> None:
+        # The bounds every front end shares (engine.contract): a 1e9 s window would ask for
+        # terabytes, one shorter than the models' receptive field fails deep inside them.
+        if not WINDOW_S_MIN <= self.window_s <= WINDOW_S_MAX:
+            raise ScenesplitError(
+                f"window must be {WINDOW_S_MIN:g}-{WINDOW_S_MAX:g} s, got {self.window_s:g} s"
+            )
+        if not 0 < self.hop_s <= self.window_s:
+            raise ScenesplitError(
+                f"need 0 < hop <= window, got hop {self.hop_s:g} s, window {self.window_s:g} s"
+            )
 
     def plan(self, length: int) -> WindowPlan:
         """The window plan of a signal of `length` samples at 32 kHz."""

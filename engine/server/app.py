@@ -15,6 +15,7 @@ from engine import __version__
 from engine.server.errors import install_error_handlers
 from engine.server.jobs import TERMINAL
 from engine.server.schemas import (
+    Deleted,
     ErrorBody,
     Health,
     JobList,
@@ -80,7 +81,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
         "/jobs",
         status_code=202,
         response_model=JobModel,
-        responses={**ERRORS, 400: _E, 403: _E, 409: _E},
+        responses={**ERRORS, 400: _E, 403: _E, 409: _E, 429: _E},
         tags=["jobs"],
     )
     def submit(request: SubmitRequest) -> dict:
@@ -91,7 +92,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
         "/jobs/upload",
         status_code=202,
         response_model=JobModel,
-        responses={**ERRORS, 400: _E, 409: _E, 413: _E},
+        responses={**ERRORS, 400: _E, 409: _E, 413: _E, 429: _E},
         tags=["jobs"],
         openapi_extra={
             "requestBody": {
@@ -117,6 +118,14 @@ def create_app(service: EngineService, token: str) -> FastAPI:
     async def get_job(job_id: JobId) -> dict:
         """One job."""
         return store.public(job_id)
+
+    @app.delete(
+        "/jobs/{job_id}", response_model=Deleted, responses={**ERRORS, 409: _E}, tags=["jobs"]
+    )
+    def delete_job(job_id: JobId) -> dict:
+        """Delete a finished job and its files; a separate job takes its refinements along.
+        409 while it (or one of its refinements) is queued or running: cancel it first."""
+        return {"deleted": service.delete(job_id)}
 
     @app.get(
         "/jobs/{job_id}/events",
@@ -148,7 +157,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
 
     @app.get(
         "/jobs/{job_id}/versions/{version}/manifest",
-        responses=ERRORS,
+        responses={**ERRORS, 409: _E},
         tags=["results"],
     )
     def manifest(job_id: JobId, version: Version) -> JSONResponse:
@@ -157,7 +166,11 @@ def create_app(service: EngineService, token: str) -> FastAPI:
 
     @app.get(
         "/jobs/{job_id}/versions/{version}/stems/{filename}",
-        responses={**ERRORS, 200: {"content": {"audio/wav": {}}, "description": "the stem"}},
+        responses={
+            **ERRORS,
+            409: _E,
+            200: {"content": {"audio/wav": {}}, "description": "the stem"},
+        },
         response_class=FileResponse,
         tags=["results"],
     )
@@ -172,7 +185,7 @@ def create_app(service: EngineService, token: str) -> FastAPI:
         "/jobs/{job_id}/refine",
         status_code=202,
         response_model=JobModel,
-        responses={**ERRORS, 400: _E, 403: _E, 409: _E},
+        responses={**ERRORS, 400: _E, 403: _E, 409: _E, 429: _E},
         tags=["results"],
     )
     def refine(job_id: JobId, request: RefineRequest) -> dict:

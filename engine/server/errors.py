@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import ScenesplitError
+from engine.errors import ScenesplitError, os_error_message
 
 MAX_LISTED_PROBLEMS = 5
 
@@ -54,6 +55,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScenesplitError)
     async def user_error(request: Request, exc: ScenesplitError) -> JSONResponse:
         return error_response(getattr(exc, "status", 400), str(exc))
+
+    @app.exception_handler(OSError)
+    async def environment(request: Request, exc: OSError) -> JSONResponse:
+        # The server's own disk or limits: the client learns what, never the server's paths.
+        if exc.errno == errno.ENAMETOOLONG:
+            return error_response(400, f"a file name in the request is too long ({exc.strerror})")
+        traceback.print_exception(exc, file=sys.stderr)
+        return error_response(500, f"internal error: {os_error_message(exc, path=False)}")
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:

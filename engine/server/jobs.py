@@ -26,14 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.contract import JOB_STATES, TERMINAL_STATES
-from engine.errors import ScenesplitError
+from engine.durable import fsync_dir, write_text_durable
+from engine.errors import ScenesplitError, os_error_message
 from engine.progress import CancelToken, Progress
+from engine.server.hygiene import DELETED_PREFIX, JOB_FILE, clean_orphans
 
 STATES = JOB_STATES
 TERMINAL = TERMINAL_STATES
 KINDS = ("separate", "refine")
-JOB_FILE = "job.json"
-TMP_PREFIX = ".tmp-"
+MAX_QUEUED = 100
 _VERSION_DIR = re.compile(r"^v([0-9]+)$")
 
 
@@ -47,6 +48,12 @@ class JobConflict(ScenesplitError):
     """The job is not in a state that allows the request."""
 
     status = 409
+
+
+class QueueFull(ScenesplitError):
+    """Too many jobs wait already; the client should try again later."""
+
+    status = 429
 
 
 def now_iso() -> str:
@@ -141,13 +148,8 @@ def version_dirs(job_dir: Path) -> dict[int, Path]:
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temp file, fsync it and rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Replace `path` by `data` as JSON, atomically and durably (no temp file left on ENOSPC)."""
+    write_text_durable(path, json.dumps(data, indent=1))
 
 
 class _Subscriber:
@@ -167,9 +169,10 @@ class _Subscriber:
 class JobStore:
     """All jobs of one work directory, the queue of those waiting, and their cancel tokens."""
 
-    def __init__(self, workdir: str | os.PathLike):
+    def __init__(self, workdir: str | os.PathLike, max_queued: int = MAX_QUEUED):
         self.root = Path(workdir) / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
+        self.max_queued = max_queued
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._tokens: dict[str, CancelToken] = {}
@@ -191,7 +194,8 @@ class JobStore:
 
     def _load(self) -> None:
         """Read every job.json; jobs that were queued or running when the server died are
-        marked interrupted, and half-written results are removed."""
+        marked interrupted, and what it left half-written is removed."""
+        clean_orphans(self.root)
         loaded = []
         for d in sorted(self.root.iterdir()):
             path = d / JOB_FILE
@@ -202,8 +206,6 @@ class JobStore:
             except (json.JSONDecodeError, TypeError, ValueError) as exc:
                 print(f"scenesplit serve: skipping unreadable {path}: {exc}", file=sys.stderr)
                 continue
-            for tmp in d.glob(TMP_PREFIX + "*"):
-                shutil.rmtree(tmp, ignore_errors=True)
             changed = False
             if job.state in ("queued", "running"):
                 was = job.state
@@ -257,6 +259,15 @@ class JobStore:
         with self._cond:
             return [self._public(j) for j in self._jobs.values()]
 
+    def check_room(self) -> None:
+        """QueueFull when no further job may queue (checked before an upload is received)."""
+        with self._cond:
+            if len(self._queue) >= self.max_queued:
+                raise QueueFull(
+                    f"the queue is full (at most {self.max_queued} waiting jobs); try again "
+                    "when some have run"
+                )
+
     def counts(self) -> tuple[bool, int]:
         """(a job is running, number queued)."""
         with self._cond:
@@ -279,6 +290,8 @@ class JobStore:
                 raise ValueError(f"job {job.id} exists")
             if self.closing and job.state == "queued":
                 raise JobConflict("the engine is shutting down")
+            if job.state == "queued":
+                self.check_room()
             job.seq = max((j.seq for j in self._jobs.values()), default=0) + 1
             self._persist(job)
             self._jobs[job.id] = job
@@ -304,7 +317,11 @@ class JobStore:
             try:
                 self._persist(job)
             except OSError as exc:  # disk full or gone: this job cannot run, the next may
-                self.fail(job.id, f"internal error: cannot record that the job started: {exc}")
+                self.fail(
+                    job.id,
+                    "internal error: cannot record that the job started: "
+                    + os_error_message(exc, path=False),
+                )
                 return None
             self._notify(job.id)
             return copy.deepcopy(job), token
@@ -331,6 +348,8 @@ class JobStore:
         if state not in TERMINAL:
             raise ValueError(f"finish needs a terminal state, got {state!r}")
         with self._cond:
+            if self._get(job_id).state in TERMINAL:  # already ended by `interrupt_running`
+                return
             job = copy.deepcopy(self._get(job_id))
             job.state = state
             job.error = error
@@ -390,6 +409,59 @@ class JobStore:
                 self._persist(job)
                 self._notify(job_id)
             return self._public(job)
+
+    def interrupt_running(self, error: str) -> list[str]:
+        """Shutting down without waiting for the worker: record running jobs as interrupted
+        now (their watchers get the final state); returns their ids.
+
+        The worker thread may still be inside a model call; whatever it reports later is
+        ignored (`finish` leaves ended jobs alone), and its temp folder goes at the next start.
+        """
+        with self._cond:
+            ended = list(self._tokens)
+            for job_id in ended:
+                job = self._jobs[job_id]
+                job.state, job.error, job.finished = "interrupted", error, now_iso()
+                self._tokens.pop(job_id).cancel()
+                try:
+                    self._persist(job)
+                except OSError as exc:  # a restart marks it interrupted anyway
+                    print(f"scenesplit serve: cannot record job {job_id}: {exc}", file=sys.stderr)
+                self._notify(job_id)
+            return ended
+
+    def delete(self, job_id: str) -> list[str]:
+        """Remove a finished job and its files; returns the ids removed.
+
+        A separate job takes its refinements' records with it (their results are its
+        versions); deleting a refinement removes only its record. JobConflict while any of
+        them is queued or running: cancel first.
+        """
+        with self._cond:
+            job = self._get(job_id)
+            family = [job]
+            if job.kind == "separate":
+                family += [j for j in self._jobs.values() if j.parent == job_id]
+            busy = next((j for j in family if j.state not in TERMINAL), None)
+            if busy is not None:
+                raise JobConflict(
+                    f"job {busy.id} is {busy.state}; cancel it first "
+                    f"(POST /jobs/{busy.id}/cancel), then delete"
+                )
+            # Renamed first (one atomic step): a crash mid-delete leaves no half job, only a
+            # hidden folder the next start removes.
+            trash = []
+            for j in family:
+                d = self.job_dir(j.id)
+                if d.is_dir():
+                    target = self.root / f"{DELETED_PREFIX}{j.id}"
+                    os.rename(d, target)
+                    trash.append(target)
+                del self._jobs[j.id]
+            fsync_dir(self.root)
+        for target in trash:  # outside the lock: other requests need not wait for rmtree
+            shutil.rmtree(target, ignore_errors=True)
+        return [j.id for j in family]
 
     def close(self) -> None:
         """Shutting down: stop the running job at its next checkpoint, interrupt queued ones."""

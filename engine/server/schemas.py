@@ -173,6 +173,12 @@ class JobList(BaseModel):
     jobs: list[JobModel]
 
 
+class Deleted(BaseModel):
+    """`DELETE /jobs/{id}`: the jobs removed (a separate job takes its refinements along)."""
+
+    deleted: list[str]
+
+
 class Health(BaseModel):
     """`GET /health`: without the token only status and version (no paths, no configs)."""
 

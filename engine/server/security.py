@@ -13,6 +13,8 @@ from engine.errors import ScenesplitError
 
 OPEN_PATHS = frozenset({"/health"})
 """The only endpoints served without the token."""
+NAME_MAX = 255
+"""Longest file or folder name, in bytes, on the file systems we run on (Linux, macOS)."""
 
 
 class Forbidden(ScenesplitError):
@@ -80,6 +82,13 @@ class PathPolicy:
         p = Path(text).expanduser()
         if not p.is_absolute():
             raise BadPath(f"{what} path must be absolute, got {text!r}")
+        # The OS would answer ENAMETOOLONG from deep inside a check: refuse it here, as a 400.
+        long = next((part for part in p.parts if len(os.fsencode(part)) > NAME_MAX), None)
+        if long is not None:
+            raise BadPath(
+                f"{what} path has a name of {len(os.fsencode(long))} bytes "
+                f"({long[:40]}...); the limit is {NAME_MAX}"
+            )
         try:
             resolved = p.resolve()
         except (OSError, RuntimeError) as exc:  # symlink loops, unreadable components

@@ -11,8 +11,10 @@ import fcntl
 import ipaddress
 import json
 import os
+import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +25,9 @@ from pathlib import Path
 import uvicorn
 
 from engine.contract import READY_PREFIX, default_engine_workdir
-from engine.errors import ScenesplitError
+from engine.errors import ScenesplitError, os_error_message
+from engine.server.hygiene import RetentionPolicy
+from engine.server.jobs import MAX_QUEUED
 
 LOCK_FILE = "serve.lock"
 SHUTDOWN_GRACE_S = 5.0
@@ -44,6 +48,8 @@ class ServeConfig:
     max_upload_mb: float = 2048.0
     threads: int | None = None
     parent_pid: int | None = None  # stop when this process ends (the editor that started us)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    max_queued: int = MAX_QUEUED
 
 
 def is_loopback(host: str) -> bool:
@@ -160,11 +166,21 @@ def serve(cfg: ServeConfig) -> int:
     # Uploads, stems and the token are the user's: everything this server creates is private
     # (folders 0700, files 0600).
     os.umask(0o077)
-    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        # Jobs, uploads and the token all go here: find out now, not at the first upload.
+        tempfile.TemporaryFile(dir=workdir).close()
+    except OSError as exc:
+        raise ScenesplitError(
+            f"--workdir {workdir}: cannot write there: {os_error_message(exc, path=False)}; "
+            "choose another folder"
+        ) from None
     if cfg.max_upload_mb <= 0:
         raise ScenesplitError(f"--max-upload-mb must be > 0, got {cfg.max_upload_mb}")
     if cfg.threads is not None and cfg.threads < 1:
         raise ScenesplitError(f"--threads must be >= 1, got {cfg.threads}")
+    if cfg.max_queued < 1:
+        raise ScenesplitError(f"--max-queued must be >= 1, got {cfg.max_queued}")
     for root in cfg.allow_roots:
         if not Path(root).expanduser().is_dir():
             raise ScenesplitError(f"--allow-root {root}: not a folder")
@@ -197,6 +213,8 @@ def _serve_in(workdir: Path, cfg: ServeConfig) -> int:
         ServiceInfo(str(separator.device), separator.bundle.describe()),
         PathPolicy(cfg.allow_roots),
         max_upload_bytes=int(cfg.max_upload_mb * 2**20),
+        retention=cfg.retention,
+        max_queued=cfg.max_queued,
     )
     app = create_app(service, token)
     url = server_url(sock)
@@ -221,6 +239,10 @@ def _serve_in(workdir: Path, cfg: ServeConfig) -> int:
     if cfg.parent_pid is not None:
         # An editor killed (or crashed) cannot stop its engine: the engine stops itself.
         watch_parent(cfg.parent_pid, lambda: setattr(server, "should_exit", True))
+    # SIGTERM is how a server is asked to stop: a clean stop, exit 0. uvicorn takes the signal
+    # while it serves and raises it again once stopped; this handler (not the command line's
+    # "interrupted") receives it then, and before uvicorn is up it stops the start-up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: setattr(server, "should_exit", True))
     service.start()
     try:
         server.run(sockets=[sock])

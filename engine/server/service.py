@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,12 @@ from typing import Any
 from engine import __version__
 from engine.audio import audio_info, infer_layout, parse_channel_selection
 from engine.errors import AudioError, ScenesplitError
-from engine.pipeline.manifest import Manifest
+from engine.pipeline.manifest import MANIFEST_FILE, Manifest
 from engine.pipeline.refine import operation_from_dict, plan_overrides
-from engine.server.jobs import Job, JobNotFound, JobStore, now_iso, version_dirs
+from engine.server.hygiene import RetentionPolicy, apply_retention
+from engine.server.jobs import MAX_QUEUED, Job, JobNotFound, JobStore, now_iso, version_dirs
 from engine.server.schemas import JobOptions, RefineRequest
-from engine.server.security import BadPath, PathPolicy
+from engine.server.security import NAME_MAX, BadPath, PathPolicy
 from engine.server.worker import JobRunner, Worker
 
 INPUT_DIR = "input"
@@ -33,6 +35,12 @@ class UploadTooLarge(ScenesplitError):
     """An upload over the server's size limit."""
 
     status = 413
+
+
+class DamagedResult(ScenesplitError):
+    """A result version whose files cannot be read (disk damage, a hand edit)."""
+
+    status = 409
 
 
 class WorkerStopped(ScenesplitError):
@@ -54,6 +62,10 @@ def safe_filename(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not base or base in (".", "..") or any(ord(c) < 32 or c == "\x7f" for c in base):
         raise BadPath(f"unusable upload file name {name!r}")
+    if len(base.encode()) > NAME_MAX:
+        raise BadPath(
+            f"upload file name is {len(base.encode())} bytes long; the limit is {NAME_MAX}"
+        )
     if base.startswith("."):
         base = "_" + base[1:]
     return base
@@ -100,21 +112,38 @@ class EngineService:
         info: ServiceInfo,
         policy: PathPolicy,
         max_upload_bytes: int = 2048 * 2**20,
+        retention: RetentionPolicy | None = None,
+        max_queued: int = MAX_QUEUED,
     ):
         self.workdir = Path(workdir)
-        self.store = JobStore(self.workdir)
-        self.worker = Worker(self.store, runner)
+        self.store = JobStore(self.workdir, max_queued)
+        self.retention = retention or RetentionPolicy()
+        self.worker = Worker(self.store, runner, after_job=self.retain)
         self.info = info
         self.policy = policy
         self.max_upload_bytes = max_upload_bytes
 
     def start(self) -> None:
-        """Start running queued jobs."""
+        """Apply the retention policy, then start running queued jobs."""
+        self.retain()
         self.worker.start()
 
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Stop the worker (the running job ends as interrupted); True if it stopped in time."""
-        return self.worker.stop(timeout)
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the worker (the running job ends as interrupted, at once if it cannot reach
+        a checkpoint within `timeout` s); True if it stopped in time."""
+        return self.worker.stop() if timeout is None else self.worker.stop(timeout)
+
+    def retain(self) -> list[str]:
+        """Remove the finished jobs the retention policy no longer keeps; returns their ids."""
+        try:
+            return apply_retention(self.store, self.retention)
+        except OSError as exc:  # cleaning up must never stop the server
+            print(f"scenesplit serve: retention skipped: {exc}", file=sys.stderr)
+            return []
+
+    def delete(self, job_id: str) -> list[str]:
+        """Delete a finished job (and a separate job's refinements); 409 while one runs."""
+        return self.store.delete(job_id)
 
     def health(self) -> dict[str, Any]:
         """The /health body; WorkerStopped when no job would ever run."""
@@ -160,6 +189,7 @@ class EngineService:
         name = safe_filename(filename)
         if content_length is not None and content_length > self.max_upload_bytes:
             raise UploadTooLarge(self._too_large(content_length))
+        self.store.check_room()  # before the upload is received, not after
         job_id = self.store.new_id()
         job_dir = self.store.job_dir(job_id)
         target = job_dir / INPUT_DIR / name
@@ -216,16 +246,34 @@ class EngineService:
             )
         return n, versions[n]
 
+    def _manifest_data(self, job_id: str, version: int | str) -> tuple[int, Path, dict]:
+        """(number, folder, manifest JSON) of a result version; DamagedResult (naming no
+        server path) when the manifest cannot be read or is not a manifest."""
+        n, folder = self.version_dir(job_id, version)
+        try:
+            data = json.loads((folder / MANIFEST_FILE).read_text())
+            if not isinstance(data, dict) or not isinstance(data.get("tracks"), list):
+                raise ValueError("not a manifest object with tracks")
+            if not all(
+                isinstance(t, dict) and isinstance(t.get("file"), str) for t in data["tracks"]
+            ):
+                raise ValueError("a track without a file name")
+        except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc).split(":")[0]
+            raise DamagedResult(
+                f"version {n} of job {job_id} is damaged: its {MANIFEST_FILE} cannot be read "
+                f"({reason}); use another version, or delete the job"
+            ) from None
+        return n, folder, data
+
     def manifest(self, job_id: str, version: int | str) -> dict[str, Any]:
         """The manifest JSON of a result version."""
-        _, folder = self.version_dir(job_id, version)
-        return json.loads((folder / "manifest.json").read_text())
+        return self._manifest_data(job_id, version)[2]
 
     def stem_path(self, job_id: str, version: int | str, filename: str) -> Path:
         """A stem file of a result version; only names the manifest lists are served."""
-        _, folder = self.version_dir(job_id, version)
-        manifest = json.loads((folder / "manifest.json").read_text())
-        listed = {t["file"] for t in manifest.get("tracks", [])}
+        _, folder, manifest = self._manifest_data(job_id, version)
+        listed = {t["file"] for t in manifest["tracks"]}
         if filename not in listed:
             raise JobNotFound(
                 f"no stem {filename!r} in this result; stems: {', '.join(sorted(listed)) or 'none'}"
@@ -240,7 +288,7 @@ class EngineService:
     def refine(self, parent_id: str, request: RefineRequest) -> dict[str, Any]:
         """Queue a correction of a result version as a refine job (checked against the manifest)."""
         parent = self._result_job(parent_id)
-        n, folder = self.version_dir(parent_id, request.version)
+        n, folder, data = self._manifest_data(parent_id, request.version)
         op_dict = request.operation.model_dump()
         if op_dict.get("enrollment_file") is not None:
             resolved = self.policy.check(op_dict["enrollment_file"], "enrollment file")
@@ -251,7 +299,13 @@ class EngineService:
             op_dict["enrollment_file"] = str(resolved)
         if op_dict.get("enrollment_region") is not None:
             op_dict["enrollment_region"] = list(op_dict["enrollment_region"])
-        manifest = Manifest.load(folder)
+        try:
+            manifest = Manifest.from_dict(data)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise DamagedResult(
+                f"version {n} of job {parent_id} is damaged: its {MANIFEST_FILE} is incomplete "
+                f"({type(exc).__name__}: {exc}); use another version, or delete the job"
+            ) from None
         duration = manifest.recording.get("duration_s") or 0.0
         for key in ("start_s", "enrollment_region"):
             value = op_dict.get(key)
@@ -261,8 +315,10 @@ class EngineService:
                     f"{key} {value} is past the end of the recording ({duration:.2f} s)"
                 )
         plan_overrides(manifest, operation_from_dict(op_dict))
-        if not Path(manifest.recording["path"]).is_file():
-            raise AudioError(manifest.recording["path"], "the recording of this result is gone")
+        if not Path(manifest.recording.get("path") or "").is_file():
+            # An upload's copy lives on the server: name it as the client knows it.
+            shown = (parent.recording or {}).get("path") or manifest.recording.get("name")
+            raise AudioError(shown, "the recording of this result is gone")
         job = Job(
             id=self.store.new_id(),
             kind="refine",

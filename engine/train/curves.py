@@ -45,7 +45,8 @@ def plot_runs(runs: list[str | Path], png: str | Path, metric: str = "si_sdri") 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for run in runs:
         c = validation_curve(run, metric)
-        label = Path(run).name + (" (wall clock)" if c["clock"] == "wall" else "")
+        # parent/name: runs of one task in several experiment folders are all called "uss".
+        label = "/".join(Path(run).parts[-2:]) + (" (wall clock)" if c["clock"] == "wall" else "")
         ax.plot([h * 60 for h in c["hours"]], c["values"], "o-", ms=3, label=label)
     ax.axhline(0.0, color="k", lw=0.6)
     ax.set_xlabel("CPU-minutes (one core)")

@@ -457,3 +457,16 @@ def test_space_plays_the_selection_to_its_end_and_shift_space_loops_it(
     qtbot.keyClick(window, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)  # looped
     assert [c[1:] for c in calls] == [(3.0, None, False), (2.0, 4.5, False), (2.0, 4.5, True)]
     assert all(c[0] == [str(recording)] for c in calls)
+
+
+def test_opening_a_project_whose_recording_moved_asks_where_it_is(
+    qtbot, window, recording, tmp_path
+):
+    bare = Project(recording=str(tmp_path / "gone.wav")).save(tmp_path / "bare")
+    asked = []
+    window.ask_recording = lambda missing: asked.append(missing.recording) or str(recording)
+    assert window.open_path(str(bare))
+    assert asked == [str(tmp_path / "gone.wav")]
+    assert window.model.project.recording == str(recording)
+    window.ask_recording = lambda missing: None  # the user gives up: nothing opens, no error
+    assert not window.open_path(str(bare)) and window.last_error is None

@@ -53,3 +53,20 @@ def test_rejects_unknown_format_and_bwf_on_flac(tmp_path):
         write_audio(tmp_path / "a.mp3", np.zeros(10))
     with pytest.raises(ValueError, match="needs a .wav"):
         write_audio(tmp_path / "a.flac", np.zeros(10), time_reference=5)
+
+
+def test_a_full_disk_is_an_os_error_naming_the_stem(tmp_path, monkeypatch):
+    """libsndfile says only "System error."; the writer says ENOSPC and which file."""
+    import errno
+
+    def full(self, data):
+        sf._ffi.errno = errno.ENOSPC  # what the failed C write() left
+        raise sf.LibsndfileError(2)
+
+    target = tmp_path / "stem.wav"
+    monkeypatch.setattr(sf.SoundFile, "write", full)
+    with pytest.raises(OSError) as err:
+        with StemWriter(target, 1) as w:
+            w.write(np.zeros(100, np.float32))
+    assert err.value.errno == errno.ENOSPC and err.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []

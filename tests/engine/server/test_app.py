@@ -309,3 +309,78 @@ def test_event_stream_keeps_quiet_connections_alive(srv, client, audio_root, mon
     with pytest.raises(Exception, match="no job 'nope'") as err:
         list(client.events("nope"))
     assert err.value.status == 404
+
+
+def test_delete_over_http(srv, client, audio_root):
+    done = client.wait(client.submit(audio_root / "rec.wav")["id"])
+    srv.runner.gate.clear()
+    running = client.submit(audio_root / "rec.wav")
+    assert srv.runner.started.wait(5)
+    assert_error(call(srv, "DELETE", f"/jobs/{running['id']}"), 409, "cancel it first")
+    assert client.delete(done["id"]) == [done["id"]]
+    assert not (srv.service.workdir / "jobs" / done["id"]).exists()
+    assert_error(call(srv, "DELETE", f"/jobs/{done['id']}"), 404)
+    assert_error(call(srv, "GET", f"/jobs/{done['id']}/versions/1/manifest"), 404)
+    client.cancel(running["id"])
+    srv.runner.gate.set()
+    assert client.wait(running["id"])["state"] == "cancelled"
+    assert client.delete(running["id"]) == [running["id"]]
+
+
+def test_a_full_queue_answers_429_before_the_upload(tmp_path, audio_root):
+    runner = FakeRunner()
+    runner.gate.clear()
+    srv = InThreadServer(tmp_path / "work", [audio_root], runner)
+    srv.service.store.max_queued = 1
+    srv.start()
+    try:
+        with EngineClient(srv.url, TOKEN) as c:
+            c.submit(audio_root / "rec.wav")
+            assert runner.started.wait(5)
+            c.submit(audio_root / "rec.wav")  # waits: the queue is full now
+            assert_error(
+                call(srv, "POST", "/jobs", json={"path": str(audio_root / "rec.wav")}), 429
+            )
+            r = call(srv, "POST", "/jobs/upload", params={"filename": "a.wav"}, content=b"x" * 1000)
+            assert_error(r, 429, "the queue is full (at most 1 waiting jobs)")
+            assert len(list((tmp_path / "work" / "jobs").iterdir())) == 2
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b"\xff\xfe\x00", b"[1, 2]", b'{"tracks": 3}'])
+def test_a_damaged_manifest_answers_409_naming_no_server_path(srv, client, audio_root, damage):
+    job = client.wait(client.submit(audio_root / "rec.wav")["id"])
+    (srv.service.workdir / "jobs" / job["id"] / "v1" / "manifest.json").write_bytes(damage)
+    op = {"kind": "remove_clip", "clip_id": "Speech-0"}
+    for r in (
+        call(srv, "GET", f"/jobs/{job['id']}/versions/1/manifest"),
+        call(srv, "GET", f"/jobs/{job['id']}/versions/latest/stems/rec_Speech.wav"),
+        call(srv, "POST", f"/jobs/{job['id']}/refine", json={"operation": op}),
+    ):
+        assert_error(r, 409, f"version 1 of job {job['id']} is damaged")
+        assert str(srv.service.workdir) not in r.text and "/jobs/" not in r.json()["error"]
+
+
+def test_a_refinement_whose_upload_is_gone_names_no_server_path(srv, client, audio_root):
+    up = client.wait(client.upload(audio_root / "rec.wav")["id"])
+    job_dir = srv.service.workdir / "jobs" / up["id"]
+    (job_dir / "input" / "rec.wav").unlink()
+    r = call(
+        srv,
+        "POST",
+        f"/jobs/{up['id']}/refine",
+        json={"operation": {"kind": "remove_clip", "clip_id": "Speech-0"}},
+    )
+    assert_error(r, 400, "rec: the recording of this result is gone")
+    assert str(srv.service.workdir) not in r.text
+
+
+def test_names_over_255_bytes_answer_400(srv, audio_root):
+    long = "é" * 200 + ".wav"  # 200 characters, 404 bytes
+    r = call(srv, "POST", "/jobs/upload", params={"filename": long}, content=b"RIFF" * 10)
+    assert_error(r, 400, "upload file name is 404 bytes long; the limit is 255")
+    for path in (audio_root / ("x" * 300 + ".wav"), audio_root / ("x" * 300) / "a.wav"):
+        r = call(srv, "POST", "/jobs", json={"path": str(path)})
+        assert_error(r, 400, "has a name of 30", "the limit is 255")
+    assert not list((srv.service.workdir / "jobs").iterdir())
