@@ -99,6 +99,7 @@ def _deliver(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.audio.delivery import StemFormat, deliver_stem
+    from engine.durable import write_text_durable
     from engine.errors import ScenesplitError
     from engine.pipeline.manifest import Manifest
 
@@ -132,6 +133,6 @@ def _deliver(args: argparse.Namespace) -> int:
         print(f"{label:>18} -> {dest}", flush=True)
     what = fmt.describe(recording)
     summary = {"recording": recording.get("path"), "format": fmt.to_dict(), "description": what}
-    (folder / "stems.json").write_text(json.dumps({**summary, "files": written}, indent=1))
+    write_text_durable(folder / "stems.json", json.dumps({**summary, "files": written}, indent=1))
     print(f"{len(written)} stems ({what}) -> {folder}")
     return 0

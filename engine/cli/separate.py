@@ -125,6 +125,7 @@ def run_on_server(args: argparse.Namespace) -> int:
 
     from engine.cli.console import job_progress
     from engine.client import EngineClient, result_files
+    from engine.durable import write_text_durable
     from engine.errors import ScenesplitError
 
     if not args.token_file:
@@ -155,8 +156,6 @@ def run_on_server(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for name in files:
             client.download_stem(job["id"], version, name, out / name)
-        tmp = out / ".manifest.json.part"
-        tmp.write_text(json.dumps(manifest, indent=1))
-        tmp.replace(out / "manifest.json")
+        write_text_durable(out / "manifest.json", json.dumps(manifest, indent=1))
     print_summary(args.out, manifest["tracks"], args.json)
     return 0

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from engine import __version__
+from engine.durable import write_text_durable
 from engine.errors import ScenesplitError
 from engine.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from engine.models.registry import build_model
@@ -143,9 +144,7 @@ def save_bundle(
         "thresholds": thresholds.tolist() if thresholds is not None else None,
         "notes": notes or {},
     }
-    tmp = path / f".{BUNDLE_FILE}.part"
-    tmp.write_text(json.dumps(meta, indent=2))
-    os.replace(tmp, path / BUNDLE_FILE)
+    write_text_durable(path / BUNDLE_FILE, json.dumps(meta, indent=2))
     return path
 
 

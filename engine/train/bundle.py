@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from engine.durable import write_text_durable
 from engine.models.checkpoint import CheckpointError, load_checkpoint
 from engine.pipeline.bundle import (
     BUNDLE_FILE,
@@ -72,9 +73,7 @@ def add_heldout_notes(bundle: str | os.PathLike, point: dict) -> None:
     path = Path(bundle) / BUNDLE_FILE
     meta = json.loads(path.read_text())
     meta.setdefault("notes", {})["heldout"] = point
-    tmp = path.with_name(f".{BUNDLE_FILE}.part")
-    tmp.write_text(json.dumps(meta, indent=2))
-    os.replace(tmp, path)
+    write_text_durable(path, json.dumps(meta, indent=2))
 
 
 def ship_bundle(bundle: str | os.PathLike, shipped: str | os.PathLike) -> Path:

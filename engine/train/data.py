@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from engine.constants import N_FOREGROUND, SAMPLE_RATE
+from engine.durable import write_text_durable
 from engine.paths import cache_dir
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 from engine.train.config import ConfigError, DataConfig
@@ -275,9 +276,7 @@ def build_valid_set(
         for i, job in enumerate(jobs):
             _write_valid_scene(job)
             reporter.update(i + 1)
-    tmp = marker.with_name(marker.name + ".part")
-    tmp.write_text(json.dumps(recipe, indent=1))
-    tmp.replace(marker)
+    write_text_durable(marker, json.dumps(recipe, indent=1))
     return root
 
 
