@@ -28,7 +28,10 @@ def build_menus(w) -> None:
     """File, Edit, View, Transport and Engine menus of the main window `w`."""
     bar = w.menuBar()
     file_menu = bar.addMenu("&File")
-    for act in (w.act_open, w.act_save, w.act_save_as, w.act_export, w.act_export_session):
+    file_menu.addAction(w.act_open)
+    w.recent_menu = file_menu.addMenu("Open Recent")
+    w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
+    for act in (w.act_save, w.act_save_as, w.act_export, w.act_export_session):
         file_menu.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(w.act_quit)

@@ -24,14 +24,17 @@ from desktop import dragout
 from desktop.actions import build_menus, build_toolbar, make_action
 from desktop.playback import Player
 from desktop.project import PROJECT_SUFFIX
+from desktop.recent import RecentFiles
 from desktop.session import RecordingMissing, Session
+from desktop.settings import store
 from desktop.statusbar import StatusPanel
 from desktop.timeline.items import format_time
 from desktop.timeline.lanes import lane_colour
 from desktop.timeline.widget import TimelineWidget
 from engine.errors import ScenesplitError
 
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.aif *.aiff *.w64 *.rf64 *.caf);;All files (*)"
+AUDIO_PATTERNS = "*.wav *.flac *.ogg *.aif *.aiff *.w64 *.rf64 *.caf"
+AUDIO_FILTER = f"Audio ({AUDIO_PATTERNS});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +47,7 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self.engine_settings = None
         """The EngineSettings in use (set by the app; None: defaults)."""
+        self.recent = RecentFiles(store())
         self.setWindowTitle("Scenesplit")
         self.resize(1320, 820)
         self.setAcceptDrops(True)
@@ -275,16 +279,30 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             return False
         if not str(path).endswith(PROJECT_SUFFIX):
-            return self._guard(self.session.open_recording, path)
-        try:
-            self.session.open_project(path)
-        except RecordingMissing as missing:
-            found = self.ask_recording(missing)
-            return bool(found) and self._guard(self.session.open_project, path, found)
-        except (ScenesplitError, ValueError, OSError) as exc:
-            self.show_error(str(exc))
-            return False
-        return True
+            opened = self._guard(self.session.open_recording, path)
+        else:
+            try:
+                self.session.open_project(path)
+                opened = True
+            except RecordingMissing as missing:
+                found = self.ask_recording(missing)
+                opened = bool(found) and self._guard(self.session.open_project, path, found)
+            except (ScenesplitError, ValueError, OSError) as exc:
+                self.show_error(str(exc))
+                opened = False
+        if opened:
+            self.recent.add(path)
+        return opened
+
+    def fill_recent_menu(self) -> None:
+        """List the recent files in File ▸ Open Recent (rebuilt each time it opens)."""
+        menu = self.recent_menu
+        menu.clear()
+        paths = self.recent.paths()
+        for path in paths:
+            menu.addAction(Path(path).name, partial(self.open_path, path)).setToolTip(path)
+        if not paths:
+            menu.addAction("(none)").setEnabled(False)
 
     def ask_recording(self, missing: RecordingMissing) -> str | None:
         """Where a project's moved recording is now (None: the user gave up)."""
@@ -296,7 +314,11 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         """Ask for a recording or project and open it."""
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open recording or project", "", f"{AUDIO_FILTER};;Projects (*{PROJECT_SUFFIX})"
+            self,
+            "Open recording or project",
+            self.recent.folder(),
+            f"Recordings and projects ({AUDIO_PATTERNS} *{PROJECT_SUFFIX});;{AUDIO_FILTER};;"
+            f"Projects (*{PROJECT_SUFFIX})",
         )
         if path:
             self.open_path(path)
@@ -328,7 +350,6 @@ class MainWindow(QMainWindow):
     def export_dialog(self, daw_session: bool = False) -> None:
         """Ask for a folder and a stem format, then export every stem (and DAW sessions)."""
         from desktop.export_dialog import ExportDialog
-        from desktop.settings import store
 
         project = self.session.project
         current = project.current if project else None

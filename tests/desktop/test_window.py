@@ -470,3 +470,21 @@ def test_opening_a_project_whose_recording_moved_asks_where_it_is(
     assert window.model.project.recording == str(recording)
     window.ask_recording = lambda missing: None  # the user gives up: nothing opens, no error
     assert not window.open_path(str(bare)) and window.last_error is None
+
+
+def test_open_recent_lists_opened_files_newest_first_and_reopens_one(
+    qtbot, window, recording, tmp_path
+):
+    from tests.desktop.conftest import write_foa
+    from tests.desktop.test_clip_mouse import choose_from_popup
+
+    other = write_foa(tmp_path / "other.wav", seconds=2.0)
+    assert window.open_path(str(recording)) and window.open_path(str(other))
+    assert window.recent.paths() == [str(other), str(recording)]
+    assert window.recent.folder() == str(tmp_path)  # where the Open dialog starts next time
+    seen = []
+    choose_from_popup(qtbot, "scene.wav", seen)
+    window.recent_menu.popup(window.mapToGlobal(window.rect().center()))
+    qtbot.waitUntil(lambda: window.model.project.recording == str(recording), timeout=5000)
+    assert seen == ["other.wav", "scene.wav"]
+    assert window.recent.paths() == [str(recording), str(other)]
