@@ -136,28 +136,42 @@ def deliver_stem(
     return writer.path
 
 
+def _read_resampled(
+    f: sf.SoundFile, channels: list[int], first: int, n_in: int, rate_out: int, n_out: int
+) -> Iterator[np.ndarray]:
+    """`[C, n]` blocks of `channels` from frame `first` (`n_in` frames) of an open file,
+    resampled to `rate_out`: exactly `n_out` samples in all (silence pads a short file)."""
+    rate_in = f.samplerate
+    stream = (
+        None
+        if rate_in == rate_out
+        else soxr.ResampleStream(rate_in, rate_out, len(channels), "float32")
+    )
+    f.seek(min(first, f.frames))
+    left, done = n_in, 0
+    while True:
+        x = f.read(min(BLOCK_FRAMES, max(left, 0)), dtype="float32", always_2d=True)
+        x = x[:, channels]
+        left -= len(x)
+        last = left <= 0 or len(x) == 0
+        y = x if stream is None else stream.resample_chunk(x, last=last)
+        y = y[: n_out - done]
+        done += len(y)
+        if len(y):
+            yield np.ascontiguousarray(y.T)
+        if last:
+            break
+    if done < n_out:  # the resampler's rounding, or a file shorter than asked
+        yield np.zeros((len(channels), n_out - done), np.float32)
+
+
 def _resampled(
     path: Path, rate_in: int, rate_out: int, a: int, b: int, n_out: int
 ) -> Iterator[np.ndarray]:
     """Frames [a, b) of a mono file resampled to `rate_out`: exactly `n_out` samples in blocks."""
-    stream = None if rate_in == rate_out else soxr.ResampleStream(rate_in, rate_out, 1, "float32")
-    done = 0
     with sf.SoundFile(str(path)) as f:
-        f.seek(a)
-        left = b - a
-        while left > 0 or stream is not None:
-            x = f.read(min(BLOCK_FRAMES, left), dtype="float32", always_2d=True)[:, 0]
-            left -= len(x)
-            last = left <= 0 or len(x) == 0
-            y = x if stream is None else stream.resample_chunk(x, last=last)
-            y = y[: n_out - done]
-            done += len(y)
-            if len(y):
-                yield y
-            if last:
-                break
-    if done < n_out:  # the resampler's rounding: pad the last few samples
-        yield np.zeros(n_out - done, np.float32)
+        for block in _read_resampled(f, [0], a, b - a, rate_out, n_out):
+            yield block[0]
 
 
 def _recording_channels(recording: dict) -> list[int]:
@@ -193,26 +207,7 @@ def _recording_blocks(
             raise ScenesplitError(f"{path}: has {f.channels} channels, the result used {channels}")
         first = round((float(recording.get("start_s", 0.0)) + offset_s) * src_rate)
         n_src = round(n_out * src_rate / rate)
-        stream = (
-            None
-            if src_rate == rate
-            else soxr.ResampleStream(src_rate, rate, len(channels), "float32")
-        )
-        f.seek(min(first, f.frames))
-        left, done = n_src, 0
-        while True:
-            x = f.read(min(BLOCK_FRAMES, left), dtype="float32", always_2d=True)[:, channels]
-            left -= len(x)
-            last = left <= 0 or len(x) == 0
-            y = x if stream is None else stream.resample_chunk(x, last=last)
-            y = y[: n_out - done]
-            done += len(y)
-            if len(y):
-                yield np.ascontiguousarray(y.T)
-            if last:
-                break
-    if done < n_out:  # a recording shorter than its stem (edited since): silence
-        yield np.zeros((len(channels), n_out - done), np.float32)
+        yield from _read_resampled(f, channels, first, n_src, rate, n_out)
 
 
 def spatial_blocks(
