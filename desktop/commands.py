@@ -46,18 +46,3 @@ class SwitchVersion(QUndoCommand):
 
     def undo(self) -> None:
         self.model.set_version(self.old)
-
-
-def describe_operation(op: dict[str, Any]) -> str:
-    """Undo-menu text of a refinement operation."""
-    kind = op.get("kind")
-    if kind == "change_class":
-        return f"Change clip to {op['label']}"
-    if kind == "change_track":
-        return f"Change {op['track']} to {op['label']}"
-    if kind == "remove_clip":
-        return "Remove clip"
-    if kind == "add_class":
-        more = " (like region)" if op.get("enrollment_region") else ""
-        return f"Add {op['label']} {op['start_s']:.1f}-{op['end_s']:.1f} s{more}"
-    return str(kind)

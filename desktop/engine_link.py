@@ -25,6 +25,7 @@ try:  # the client ships with the engine; the editor still opens and draws files
         EngineClient,
         EngineError,
         LocalEngine,
+        Operation,
         default_engine_workdir,
         plain_file_name,
         result_files,
@@ -268,7 +269,7 @@ class EngineLink(QObject):
         return (yield from self._follow(client, client.submit(path, **options)))
 
     def refine_job(
-        self, job_id: str, operation: dict, version: int | str = "latest"
+        self, job_id: str, operation: Operation, version: int | str = "latest"
     ) -> Generator[dict, None, dict]:
         """Submit a refinement of `job_id`'s `version` and follow it; returns the finished job."""
         client = self._require()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.project_file import check_project_data, plain_file_name
+from engine.client import Operation, operation_from_dict
 from engine.errors import ScenesplitError
 
 PROJECT_FORMAT = 1
@@ -41,8 +42,8 @@ class ResultVersion:
     number: int
     manifest: dict[str, Any]
     stems_dir: str
-    operation: dict[str, Any] | None = None
-    """The refinement that made this version (None for the first separation)."""
+    operation: Operation | None = None
+    """The correction that made this version (None for the first separation)."""
 
     def tracks(self) -> list[dict[str, Any]]:
         """The manifest's tracks (label, file, confidence, clips)."""
@@ -106,6 +107,7 @@ class Project:
         for v in self.versions.values():
             d = asdict(v)
             d["stems_dir"] = _relative(v.stems_dir, base, inside_only=True)
+            d["operation"] = v.operation.to_dict() if v.operation is not None else None
             versions.append(d)
         return {
             "format": PROJECT_FORMAT,
@@ -128,10 +130,12 @@ class Project:
             if Path(d["recording_absolute"]).is_file():
                 recording = d["recording_absolute"]
         versions = {}
-        for v in d.get("versions", []):
-            version = ResultVersion(
-                v["number"], v["manifest"], _absolute(v["stems_dir"], base), v.get("operation")
-            )
+        for i, v in enumerate(d.get("versions", [])):
+            try:
+                op = operation_from_dict(v["operation"]) if v.get("operation") else None
+            except ScenesplitError as exc:
+                raise ScenesplitError(f"versions[{i}].operation: {exc}") from None
+            version = ResultVersion(v["number"], v["manifest"], _absolute(v["stems_dir"], base), op)
             versions[version.number] = version
         lanes = {
             label: LaneState(**{k: lane[k] for k in ("mute", "solo", "colour") if k in lane})

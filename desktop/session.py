@@ -17,13 +17,13 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
 
 from desktop import workers
-from desktop.commands import SetLaneState, SwitchVersion, describe_operation
+from desktop.commands import SetLaneState, SwitchVersion
 from desktop.dragout import DragRenderer
 from desktop.engine_link import EngineLink, result_version
 from desktop.export import export_stems
 from desktop.project import Project, ResultVersion
 from desktop.timeline.model import TimelineModel
-from engine.client import StemFormat
+from engine.client import AddClass, ChangeClass, ChangeTrack, Operation, RemoveClip, StemFormat
 from engine.errors import Cancelled, ScenesplitError
 
 
@@ -179,7 +179,7 @@ class Session(QObject):
             on_done=separated,
         )
 
-    def refine(self, operation: dict) -> None:
+    def refine(self, operation: Operation) -> None:
         """Re-extract with a correction; the new version becomes an undoable step."""
         project = self._require_project()
         if project.job_id is None or project.version is None:
@@ -216,10 +216,10 @@ class Session(QObject):
                     # replace them): keep none of them beside the new v1.
                     project.versions.clear()
                 project.add_version(ResultVersion(number, manifest, stems_dir, op))
-                if op and op.get("kind") == "change_track" and op["track"] in project.lanes:
+                if isinstance(op, ChangeTrack) and op.track in project.lanes:
                     # The relabelled lane keeps how the user set it up (mute, solo, colour);
                     # a copy, so undoing back to the old label finds its state too.
-                    project.lanes.setdefault(op["label"], replace(project.lanes[op["track"]]))
+                    project.lanes.setdefault(op.label, replace(project.lanes[op.track]))
                 if first:
                     project.job_id = job_id
                     self.undo.clear()
@@ -227,7 +227,7 @@ class Session(QObject):
                     self.undo.resetClean()  # a new result is an unsaved change
                 else:
                     # Undo returns to the version the correction was made on.
-                    self.undo.push(SwitchVersion(self.model, base, number, describe_operation(op)))
+                    self.undo.push(SwitchVersion(self.model, base, number, op.describe()))
             self._end(error)
 
         self._worker = workers.start(
@@ -258,15 +258,15 @@ class Session(QObject):
 
     def change_clip_class(self, clip_id: str, label: str) -> None:
         """Give a clip another class and re-extract it."""
-        self.refine({"kind": "change_class", "clip_id": clip_id, "label": label})
+        self.refine(ChangeClass(clip_id, label))
 
     def change_track_class(self, track: str, label: str) -> None:
         """Give a whole lane another class and re-extract it."""
-        self.refine({"kind": "change_track", "track": track, "label": label})
+        self.refine(ChangeTrack(track, label))
 
     def remove_clip(self, clip_id: str) -> None:
         """Remove a false detection."""
-        self.refine({"kind": "remove_clip", "clip_id": clip_id})
+        self.refine(RemoveClip(clip_id))
 
     def add_class(
         self,
@@ -280,14 +280,13 @@ class Session(QObject):
         if is_file and not Path(enrollment).is_file():
             raise ScenesplitError(f"{enrollment}: no such enrollment file")
         self.refine(
-            {
-                "kind": "add_class",
-                "label": label,
-                "start_s": float(start_s),
-                "end_s": float(end_s),
-                "enrollment_region": list(enrollment) if enrollment and not is_file else None,
-                "enrollment_file": str(Path(enrollment).resolve()) if is_file else None,
-            }
+            AddClass(
+                label,
+                float(start_s),
+                float(end_s),
+                enrollment_region=tuple(enrollment) if enrollment and not is_file else None,
+                enrollment_file=str(Path(enrollment).resolve()) if is_file else None,
+            )
         )
 
     # -- taking stems out -------------------------------------------------------------------

@@ -4,6 +4,8 @@ Values follow DCASE 2025 Task 4 ("S5") and the self-guided method (see shared/sp
 Nothing else in the code base redefines them.
 """
 
+from engine.errors import ScenesplitError
+
 SAMPLE_RATE = 32_000
 """Working sample rate (Hz) of every model and of all audio inside the engine."""
 
@@ -63,10 +65,10 @@ FLOAT32_EPS = 1.1920928955078125e-07
 
 
 def class_index(label: str) -> int:
-    """Index of a class name; raises ValueError naming the valid classes."""
+    """Index of a class name; a ScenesplitError naming the valid classes for any other name."""
     try:
         return CLASS_INDEX[label]
     except KeyError:
-        raise ValueError(
+        raise ScenesplitError(
             f"unknown class {label!r}; expected one of: {', '.join(CLASSES)}"
         ) from None

@@ -33,8 +33,9 @@ def _child(recording: str, bundle: str, device: str, rounds: int, batch: int, ou
     import torch
 
     from engine.bench.machine import peak_rss_mb
+    from engine.contract import ChangeClass, RemoveClip
     from engine.pipeline.recording import separate_recording
-    from engine.pipeline.refine import ChangeClass, RemoveClip, refine_result
+    from engine.pipeline.refine import refine_result
     from engine.pipeline.separator import Separator
 
     sep = Separator.from_path(bundle, device, tse_rounds=rounds, batch_windows=batch)

@@ -53,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from engine import paths
     from engine.cli.console import ConsoleProgress
     from engine.cli.separate import print_summary
+    from engine.contract import ChangeClass, ChangeTrack, RemoveClip
     from engine.errors import ScenesplitError
     from engine.pipeline.manifest import Manifest
-    from engine.pipeline.refine import ChangeClass, ChangeTrack, RemoveClip, refine_result
+    from engine.pipeline.refine import refine_result
     from engine.pipeline.separator import Separator
 
     if Path(args.out).resolve() == Path(args.result).resolve():
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         args.device,
         tse_rounds=int(base.options.get("tse_rounds", DEFAULTS.tse_rounds)),
     )
-    manifest = refine_result(separator, args.result, op, args.out, progress=ConsoleProgress())
+    manifest = refine_result(
+        separator, args.result, op, args.out, base=base, progress=ConsoleProgress()
+    )
     print_summary(args.out, manifest.to_dict()["tracks"], args.json)
     return 0

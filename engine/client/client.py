@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from engine.contract import TERMINAL_STATES
+from engine.contract import TERMINAL_STATES, Operation
 from engine.errors import ScenesplitError
 
 STREAM_READ_TIMEOUT_S = 60.0
@@ -232,11 +232,10 @@ class EngineClient:
             tmp.unlink(missing_ok=True)
         return dest
 
-    def refine(self, job_id: str, operation: dict, version: int | str = "latest") -> dict:
+    def refine(self, job_id: str, operation: Operation, version: int | str = "latest") -> dict:
         """Queue a correction of a result version; the new version appears in the job's versions."""
-        return self._json(
-            "POST", f"/jobs/{job_id}/refine", json={"version": version, "operation": operation}
-        )
+        body = {"version": version, "operation": operation.to_dict()}
+        return self._json("POST", f"/jobs/{job_id}/refine", json=body)
 
 
 def _parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, str]]:

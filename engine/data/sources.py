@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.constants import CLASSES
+from engine.constants import class_index
 from engine.data.generators import INTERFERENCE, event_duration, generate_event, random_lowpass
 from engine.data.generators.primitives import peak_normalise
 from engine.data.noise import background_noise
@@ -122,8 +122,7 @@ class SourcePool:
 
     def foreground(self, rng: np.random.Generator, label: str, split: str, max_len: int) -> Clip:
         """A dry clip of target class `label` at most `max_len` samples long."""
-        if label not in CLASSES:
-            raise ValueError(f"unknown class {label!r}")
+        class_index(label)  # a clear error for an unknown name
         clip = self._real(rng, label, split, max_len)
         if clip is not None:
             return clip

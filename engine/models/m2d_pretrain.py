@@ -12,14 +12,12 @@ no gradient) keeps the representation from collapsing, as in BYOL/data2vec.
 
 Use: `M2DPretrainer(M2DEncoder(...))`, then per batch `loss = pre(spec)`, backprop, optimiser
 step, `pre.update_target()`. The online encoder (`pre.online`) is the backbone to fine-tune;
-`pretrain_encoder` runs that loop with progress and cancellation.
+the trainer runs that loop as the `m2d-pretrain` task (engine.train.tasks.m2d_pretrain).
 """
 
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -27,7 +25,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.models.vit import FREQ_PATCHES, Block, M2DEncoder
-from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 
 
 @dataclass
@@ -141,34 +138,3 @@ class M2DPretrainer(nn.Module):
         m = self.config.ema_momentum if momentum is None else momentum
         for t, o in zip(self.target.parameters(), self.online.parameters(), strict=True):
             t.mul_(m).add_(o.detach(), alpha=1.0 - m)
-
-
-def pretrain_encoder(
-    pretrainer: M2DPretrainer,
-    batches: Iterable[torch.Tensor],
-    steps: int,
-    lr: float = 3e-4,
-    weight_decay: float = 0.05,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> list[float]:
-    """Run `steps` AdamW steps over log-mel batches `[B, 1, 80, T]`; returns the loss per step.
-
-    The EMA momentum rises from the config value towards 1 on a cosine schedule (as the
-    target should settle late in training).
-    """
-    params = [p for p in pretrainer.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    reporter = ProgressReporter("m2d pretrain", steps, progress, cancel)
-    m0 = pretrainer.config.ema_momentum
-    losses: list[float] = []
-    pretrainer.train()
-    for step, spec in zip(range(steps), batches, strict=False):
-        loss = pretrainer(spec)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        pretrainer.update_target(1.0 - (1.0 - m0) * (math.cos(math.pi * step / steps) + 1) / 2)
-        losses.append(float(loss.detach()))
-        reporter.update(step + 1, f"loss {losses[-1]:.4f}")
-    return losses

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from engine.audio import StemWriter, read_audio
-from engine.constants import CLASS_INDEX, SAMPLE_RATE, SILENCE
+from engine.constants import SAMPLE_RATE, SILENCE, class_index
+from engine.contract import AddClass, ChangeClass, ChangeTrack, Operation, RemoveClip
 from engine.dsp import blend_weight
 from engine.errors import AudioError, ScenesplitError
 from engine.pipeline.assembly import build_tracks, normaliser, slot_records
@@ -27,70 +27,6 @@ from engine.pipeline.manifest import Manifest, stem_filename
 from engine.pipeline.separator import Separator, SlotOverride
 from engine.pipeline.windows import WindowSpec, read_window
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
-
-
-@dataclass(frozen=True)
-class ChangeClass:
-    """Re-extract a clip with another class clue (the enrollment clue is kept)."""
-
-    clip_id: str
-    label: str
-    kind: str = "change_class"
-
-
-@dataclass(frozen=True)
-class ChangeTrack:
-    """Re-extract every clip of a track with another class clue."""
-
-    track: str
-    label: str
-    kind: str = "change_track"
-
-
-@dataclass(frozen=True)
-class RemoveClip:
-    """Remove a false detection."""
-
-    clip_id: str
-    kind: str = "remove_clip"
-
-
-@dataclass(frozen=True)
-class AddClass:
-    """Extract a class over a time range; enrollment: None (empty), a region, or a file."""
-
-    label: str
-    start_s: float
-    end_s: float
-    enrollment_region: tuple[float, float] | None = None
-    enrollment_file: str | None = None
-    kind: str = "add_class"
-
-
-Operation = ChangeClass | ChangeTrack | RemoveClip | AddClass
-OPERATIONS = {cls.kind: cls for cls in (ChangeClass, ChangeTrack, RemoveClip, AddClass)}  # type: ignore[attr-defined]
-
-
-def operation_from_dict(d: dict) -> Operation:
-    """Rebuild an operation from plain data (`{"kind": ..., ...}`), with clear errors."""
-    kind = d.get("kind")
-    if kind not in OPERATIONS:
-        raise ScenesplitError(
-            f"unknown operation {kind!r}; expected one of {', '.join(OPERATIONS)}"
-        )
-    fields = {k: v for k, v in d.items() if k != "kind"}
-    try:
-        op = OPERATIONS[kind](**fields)
-    except TypeError as exc:
-        raise ScenesplitError(f"bad {kind} operation: {exc}") from None
-    if isinstance(op, AddClass) and op.enrollment_region is not None:
-        op = AddClass(**{**asdict(op), "enrollment_region": tuple(op.enrollment_region)})
-    return op
-
-
-def _check_label(label: str) -> None:
-    if label not in CLASS_INDEX:
-        raise ScenesplitError(f"unknown class {label!r}; expected one of: {', '.join(CLASS_INDEX)}")
 
 
 def plan_overrides(manifest: Manifest, op: Operation) -> dict[int, list[dict]]:
@@ -116,16 +52,14 @@ def plan_overrides(manifest: Manifest, op: Operation) -> dict[int, list[dict]]:
             clips = [manifest.clip(op.clip_id)]
         label = SILENCE if isinstance(op, RemoveClip) else op.label
         if label != SILENCE:
-            _check_label(label)
+            class_index(label)
         for clip in clips:
             for w, slot in clip.sources:
                 if label != SILENCE:
                     slot_conflict(w, slot, label)
                 new.setdefault(w, []).append({"slot": slot, "label": label})
     elif isinstance(op, AddClass):
-        _check_label(op.label)
-        if not op.end_s > op.start_s:
-            raise ScenesplitError(f"empty time range {op.start_s}-{op.end_s} s")
+        class_index(op.label)
         for w in windows:
             if w.end_s <= op.start_s or w.start_s >= op.end_s:
                 continue
@@ -201,12 +135,19 @@ def refine_result(
     op: Operation,
     out_dir: str | os.PathLike,
     *,
+    version: int | None = None,
+    base: Manifest | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Manifest:
-    """Apply `op` to the result in `result_dir`, writing the new version to `out_dir`."""
+    """Apply `op` to the result in `result_dir`, writing version `version` to `out_dir`.
+
+    `version` defaults to the base's + 1 (a server numbers versions by folder, so refining an
+    older one makes the newest + 1); `base` is `result_dir`'s manifest when already loaded.
+    """
     result_dir, out_dir = Path(result_dir), Path(out_dir)
-    manifest = Manifest.load(result_dir)
+    manifest = base if base is not None else Manifest.load(result_dir)
+    version = manifest.version + 1 if version is None else int(version)
     rec = manifest.recording
     if not Path(rec["path"]).is_file():
         raise AudioError(rec["path"], "the recording of this result is no longer there")
@@ -220,14 +161,20 @@ def refine_result(
     # holding their deltas in memory would grow with the clip (GBs for a long recording).
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".refine-", dir=out_dir) as scratch:
-        return _refine_windows(
-            separator, result_dir, manifest, op, new_specs, plan, out_dir, Path(scratch), reporter
+        manifest = _refine_windows(
+            separator, result_dir, manifest, new_specs, plan, out_dir, Path(scratch), reporter
         )
+    manifest.parent = str(result_dir.resolve())
+    manifest.version = version
+    manifest.history.append({"version": version, **op.to_dict()})
+    manifest.save(out_dir)
+    return manifest
 
 
 def _refine_windows(
-    separator, result_dir, manifest, op, new_specs, plan, out_dir, scratch, reporter
+    separator, result_dir, manifest, new_specs, plan, out_dir, scratch, reporter
 ) -> Manifest:
+    """Re-extract the affected windows and patch the stems; returns the updated manifest."""
     rec = manifest.recording
     affected = sorted(new_specs)
     deltas: dict[str, dict[int, Path]] = {}
@@ -303,10 +250,6 @@ def _refine_windows(
     finally:
         deltas.clear()  # drop the memory maps before the scratch folder goes
     manifest.tracks = tracks
-    manifest.parent = str(result_dir.resolve())
-    manifest.version += 1
-    manifest.history.append({"version": manifest.version, **asdict(op)})
-    manifest.save(out_dir)
     return manifest
 
 

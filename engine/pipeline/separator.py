@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.constants import CLASS_INDEX, N_CHANNELS, N_FOREGROUND, SILENCE
+from engine.constants import CLASS_INDEX, N_CHANNELS, N_FOREGROUND, SILENCE, class_index
 from engine.contract import DEFAULTS
 from engine.errors import ScenesplitError
 from engine.pipeline.bundle import Bundle, load_bundle
@@ -39,8 +39,8 @@ class SlotOverride:
     def __post_init__(self) -> None:
         if not 0 <= self.slot < N_FOREGROUND:
             raise ValueError(f"slot must be in 0..{N_FOREGROUND - 1}, got {self.slot}")
-        if self.label != SILENCE and self.label not in CLASS_INDEX:
-            raise ScenesplitError(f"unknown class {self.label!r}")
+        if self.label != SILENCE:
+            class_index(self.label)  # a clear error for an unknown name
 
 
 def resolve_device(device: str = "auto") -> torch.device:

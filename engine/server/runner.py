@@ -7,10 +7,10 @@ from pathlib import Path
 import torch
 
 from engine.audio import audio_info, parse_channel_selection
-from engine.contract import DEFAULTS
+from engine.contract import DEFAULTS, operation_from_dict
 from engine.pipeline.manifest import Manifest
 from engine.pipeline.recording import separate_recording
-from engine.pipeline.refine import operation_from_dict, refine_result
+from engine.pipeline.refine import refine_result
 from engine.pipeline.separator import Separator
 from engine.pipeline.windows import WindowSpec
 from engine.progress import CancelToken, ProgressCallback
@@ -71,21 +71,18 @@ class PipelineRunner:
         """Apply the job's operation to `base_dir`, writing version `version` into `out_dir`."""
         base = Manifest.load(base_dir)
         try:
-            manifest = refine_result(
-                self._separator(int(base.options.get("tse_rounds", 2))),
+            refine_result(
+                self._separator(int(base.options.get("tse_rounds", DEFAULTS.tse_rounds))),
                 base_dir,
                 operation_from_dict(job.operation),
                 out_dir,
+                version=version,  # the folder number: refining an older version makes newest + 1
+                base=base,
                 progress=progress,
                 cancel=cancel,
             )
         finally:
             self._release()
-        # The folder number is the version: refining an older version makes the newest + 1.
-        manifest.version = version
-        if manifest.history:
-            manifest.history[-1]["version"] = version
-        manifest.save(out_dir)
 
     def _release(self) -> None:
         if self.separator.device.type == "cuda":

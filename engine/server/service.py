@@ -13,15 +13,16 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from engine import __version__
 from engine.audio import audio_info, infer_layout, parse_channel_selection
+from engine.contract import AddClass, operation_from_dict
 from engine.errors import AudioError, ScenesplitError
 from engine.pipeline.manifest import MANIFEST_FILE, Manifest
-from engine.pipeline.refine import operation_from_dict, plan_overrides
+from engine.pipeline.refine import plan_overrides
 from engine.server.hygiene import RetentionPolicy, apply_retention
 from engine.server.jobs import MAX_QUEUED, Job, JobNotFound, JobStore, now_iso, version_dirs
 from engine.server.schemas import JobOptions, RefineRequest
@@ -289,16 +290,15 @@ class EngineService:
         """Queue a correction of a result version as a refine job (checked against the manifest)."""
         parent = self._result_job(parent_id)
         n, folder, data = self._manifest_data(parent_id, request.version)
-        op_dict = request.operation.model_dump()
-        if op_dict.get("enrollment_file") is not None:
-            resolved = self.policy.check(op_dict["enrollment_file"], "enrollment file")
+        # The schema checked the wire form; from here on the correction is the contract's type.
+        op = operation_from_dict(request.operation.model_dump())
+        if isinstance(op, AddClass) and op.enrollment_file is not None:
+            resolved = self.policy.check(op.enrollment_file, "enrollment file")
             try:
                 audio_info(resolved)
             except AudioError as exc:
-                raise AudioError(op_dict["enrollment_file"], exc.problem) from None
-            op_dict["enrollment_file"] = str(resolved)
-        if op_dict.get("enrollment_region") is not None:
-            op_dict["enrollment_region"] = list(op_dict["enrollment_region"])
+                raise AudioError(op.enrollment_file, exc.problem) from None
+            op = replace(op, enrollment_file=str(resolved))
         try:
             manifest = Manifest.from_dict(data)
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
@@ -307,14 +307,17 @@ class EngineService:
                 f"({type(exc).__name__}: {exc}); use another version, or delete the job"
             ) from None
         duration = manifest.recording.get("duration_s") or 0.0
-        for key in ("start_s", "enrollment_region"):
-            value = op_dict.get(key)
-            times = value if isinstance(value, list) else [value] if value is not None else []
-            if any(t >= duration for t in times):
-                raise ScenesplitError(
-                    f"{key} {value} is past the end of the recording ({duration:.2f} s)"
-                )
-        plan_overrides(manifest, operation_from_dict(op_dict))
+        if isinstance(op, AddClass):
+            for key, times in (
+                ("start_s", [op.start_s]),
+                ("enrollment_region", op.enrollment_region),
+            ):
+                if times is not None and any(t >= duration for t in times):
+                    shown = list(times) if len(times) > 1 else times[0]
+                    raise ScenesplitError(
+                        f"{key} {shown} is past the end of the recording ({duration:.2f} s)"
+                    )
+        plan_overrides(manifest, op)
         if not Path(manifest.recording.get("path") or "").is_file():
             # An upload's copy lives on the server: name it as the client knows it.
             shown = (parent.recording or {}).get("path") or manifest.recording.get("name")
@@ -328,7 +331,7 @@ class EngineService:
             recording=parent.recording,
             parent=parent_id,
             base_version=n,
-            operation=op_dict,
+            operation=op.to_dict(),
         )
         return self.store.add(job)
 

@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.client import EngineClient, EngineError, LocalEngine, plain_file_name, result_files
+from engine.client import (
+    ChangeTrack,
+    EngineClient,
+    EngineError,
+    LocalEngine,
+    plain_file_name,
+    result_files,
+)
 from engine.constants import CLASSES
 from plugins.audacity import project
 from plugins.audacity.pipe import AudacityError, ScriptPipe
@@ -325,7 +332,7 @@ def _relabel_one(
     say: Say,
 ) -> Separation:
     say(f"re-extracting track {track.index + 1}: {stem.name} -> {label}")
-    operation = {"kind": "change_track", "track": stem.name, "label": label}
+    operation = ChangeTrack(stem.name, label)
     job = client.refine(sep.job_id, operation, version=sep.version)
     final = _follow(client, job, on_update)
     version = final["result_version"]

@@ -239,11 +239,12 @@ class FakeClient:
         shutil.copy(src, dest)
         return Path(dest)
 
-    def refine(self, job_id: str, operation: dict, version=1) -> dict:
-        self.calls.append(("refine", job_id, operation, version))
+    def refine(self, job_id: str, operation, version=1) -> dict:
+        wire = operation.to_dict()  # what the real client sends
+        self.calls.append(("refine", job_id, wire, version))
         versions = self.results[job_id]
         base = max(versions) if version == "latest" else int(version)
-        return self._job("refine", parent=job_id, base_version=base, operation=dict(operation))
+        return self._job("refine", parent=job_id, base_version=base, operation=wire)
 
     def close(self) -> None:
         self.closed = True

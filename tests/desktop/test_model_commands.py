@@ -3,9 +3,10 @@
 import pytest
 from PyQt6.QtGui import QUndoStack
 
-from desktop.commands import SetLaneState, SwitchVersion, describe_operation
+from desktop.commands import SetLaneState, SwitchVersion
 from desktop.project import Project, ResultVersion
 from desktop.timeline.model import TimelineModel
+from engine.client import ChangeTrack, operation_from_dict
 
 
 def tracks(*labels):
@@ -83,10 +84,8 @@ def test_view_zoom_scroll_and_selection_are_clamped(model):
 
 
 def test_operation_descriptions():
-    assert (
-        describe_operation({"kind": "change_track", "track": "A", "label": "B"}) == "Change A to B"
-    )
-    text = describe_operation(
+    assert ChangeTrack("A", "B").describe() == "Change A to B"
+    text = operation_from_dict(
         {
             "kind": "add_class",
             "label": "Cough",
@@ -94,5 +93,5 @@ def test_operation_descriptions():
             "end_s": 2.5,
             "enrollment_region": [1, 2],
         }
-    )
+    ).describe()
     assert text == "Add Cough 1.0-2.5 s (like region)"

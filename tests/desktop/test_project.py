@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 
 from desktop.project import LaneState, Project, ResultVersion
+from engine.client import RemoveClip
 from engine.errors import ScenesplitError
 
 
@@ -17,7 +18,7 @@ def project_with_version(tmp_path) -> Project:
     manifest = {"tracks": [{"label": "Speech", "file": "rec_Speech.wav", "clips": []}]}
     p = Project(recording=str(tmp_path / "rec.wav"), job_id="j1")
     p.add_version(ResultVersion(1, {"tracks": []}, str(tmp_path / "cache" / "v1")))
-    p.add_version(ResultVersion(2, manifest, str(stems), {"kind": "remove_clip", "clip_id": "a"}))
+    p.add_version(ResultVersion(2, manifest, str(stems), RemoveClip("a")))
     p.version = 2
     p.lane("Speech").mute = True
     p.lanes["Dishes"] = LaneState(solo=True, colour="#ff0000")
@@ -31,7 +32,7 @@ def test_round_trip_keeps_versions_lanes_and_copies_current_stems(tmp_path):
     back = Project.load(saved)
     assert back.job_id == "j1" and back.version == 2
     assert sorted(back.versions) == [1, 2]
-    assert back.versions[2].operation == {"kind": "remove_clip", "clip_id": "a"}
+    assert back.versions[2].operation == RemoveClip("a")
     assert back.lanes["Speech"].mute and back.lanes["Dishes"] == LaneState(
         True and False, True, "#ff0000"
     )

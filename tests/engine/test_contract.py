@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import inspect
+import json
+
+import pytest
 
 from engine.cli.main import build_parser
-from engine.client import DEFAULTS, TERMINAL_STATES, default_engine_workdir, version_folder
+from engine.client import (
+    DEFAULTS,
+    TERMINAL_STATES,
+    AddClass,
+    ChangeClass,
+    ChangeTrack,
+    RemoveClip,
+    default_engine_workdir,
+    operation_from_dict,
+    version_folder,
+)
 from engine.contract import JOB_STATES
+from engine.errors import ScenesplitError
 from engine.pipeline.separator import Separator
 from engine.pipeline.windows import WindowSpec
 from engine.server import jobs
-from engine.server.schemas import JobOptions
+from engine.server.schemas import JobOptions, RefineRequest
 
 
 def test_every_side_takes_its_defaults_from_the_contract():
@@ -42,3 +56,56 @@ def test_protocol_names_are_the_servers(monkeypatch, tmp_path):
     assert version_folder(3) == "v3"
     monkeypatch.setenv("SCENESPLIT_CACHE", str(tmp_path))
     assert default_engine_workdir() == tmp_path / "engine"
+
+
+CORRECTIONS = [
+    ChangeClass("Speech-0", "Doorbell"),
+    ChangeTrack("Speech", "Cough"),
+    RemoveClip("Speech-1"),
+    AddClass("Cough", 1.0, 2.5),
+    AddClass("Cough", 1.0, 2.5, enrollment_region=(0.5, 1.5)),
+    AddClass("Cough", 1.0, 2.5, enrollment_file="/data/cough.wav"),
+]
+
+
+@pytest.mark.parametrize("op", CORRECTIONS, ids=lambda op: op.kind)
+def test_a_correction_is_one_type_from_the_editor_to_the_pipeline(op):
+    wire = json.loads(json.dumps(op.to_dict()))
+    assert wire["kind"] == op.kind
+    assert operation_from_dict(wire) == op
+    # The server's schema accepts exactly this form and gives the same correction back.
+    request = RefineRequest(operation=wire)
+    assert operation_from_dict(request.operation.model_dump()) == op
+    assert op.describe()
+
+
+def test_bad_corrections_are_named():
+    cases = [
+        ({"kind": "explode"}, "unknown operation 'explode'"),
+        ({"kind": "remove_clip"}, "bad remove_clip operation"),
+        ({"kind": "add_class", "label": "Cough", "start_s": 2, "end_s": 1}, "empty time range"),
+        (
+            {
+                "kind": "add_class",
+                "label": "Cough",
+                "start_s": 1,
+                "end_s": 2,
+                "enrollment_region": [3, 3],
+            },
+            "empty enrollment region",
+        ),
+        (
+            {
+                "kind": "add_class",
+                "label": "Cough",
+                "start_s": 1,
+                "end_s": 2,
+                "enrollment_region": [0, 1],
+                "enrollment_file": "/x.wav",
+            },
+            "not both",
+        ),
+    ]
+    for data, fragment in cases:
+        with pytest.raises(ScenesplitError, match=fragment):
+            operation_from_dict(data)

@@ -9,10 +9,11 @@ import torch
 
 from engine.audio import write_audio
 from engine.constants import CLASSES, SILENCE
+from engine.contract import AddClass, ChangeClass, RemoveClip
 from engine.errors import AudioError, Cancelled, ScenesplitError
 from engine.pipeline.manifest import Manifest
 from engine.pipeline.recording import separate_recording
-from engine.pipeline.refine import AddClass, ChangeClass, RemoveClip, refine_result
+from engine.pipeline.refine import refine_result
 from engine.pipeline.separator import Separator, SlotOverride
 from engine.pipeline.windows import WindowSpec
 from engine.progress import CancelToken

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.audio import write_audio
-from engine.client import EngineClient
+from engine.client import ChangeClass, EngineClient
 from tests.engine.server.fakes import TOKEN, FakeRunner, InThreadServer, serving
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -202,7 +202,7 @@ def test_refine_validation_and_versions(srv, client, audio_root):
         assert_error(
             call(srv, "POST", f"/jobs/{jid}/refine", json={"operation": op}), status, fragment
         )
-    r = client.refine(jid, {"kind": "change_class", "clip_id": "Speech-0", "label": "Doorbell"})
+    r = client.refine(jid, ChangeClass("Speech-0", "Doorbell"))
     assert r["kind"] == "refine" and r["parent"] == jid and r["base_version"] == 1
     done = client.wait(r["id"])
     assert done["result_version"] == 2 and client.job(jid)["versions"] == [1, 2]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.client import EngineError, LocalEngine
+from engine.client import ChangeClass, EngineError, LocalEngine, RemoveClip
 from engine.constants import CLASSES, SAMPLE_RATE
 from tests.engine.server.conftest import scene
 
@@ -97,9 +97,7 @@ def test_refine_makes_new_versions(engine, separated, tmp_path):
     clip = m1["tracks"][0]["clips"][0]
     present = {t["label"] for t in m1["tracks"]}
     label = next(x for x in CLASSES if x not in present)
-    r = c.wait(
-        c.refine(job["id"], {"kind": "change_class", "clip_id": clip["id"], "label": label})["id"]
-    )
+    r = c.wait(c.refine(job["id"], ChangeClass(clip["id"], label))["id"])
     assert r["state"] == "done", r["error"]
     assert r["result_version"] == 2 and c.job(job["id"])["versions"] == [1, 2]
     m2 = c.manifest(job["id"])
@@ -111,7 +109,7 @@ def test_refine_makes_new_versions(engine, separated, tmp_path):
     assert c.manifest(job["id"], 1) == m1  # the old version is untouched
 
     victim = new["clips"][0]["id"]
-    r = c.wait(c.refine(job["id"], {"kind": "remove_clip", "clip_id": victim}, version=2)["id"])
+    r = c.wait(c.refine(job["id"], RemoveClip(victim), version=2)["id"])
     assert r["state"] == "done" and r["base_version"] == 2 and r["result_version"] == 3
     m3 = c.manifest(job["id"], 3)
     assert victim not in {cl["id"] for t in m3["tracks"] for cl in t["clips"]}
