@@ -1,4 +1,4 @@
-"""`scenesplit bundle assemble|export|info`: trained checkpoints -> the app's model bundle."""
+"""`scenesplit bundle assemble|recalibrate|export|info`: trained checkpoints -> the app's bundle."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--half", action="store_true", help="store weights as fp16 (shipped bundles)")
     a.set_defaults(func=assemble)
 
+    r = verbs.add_parser(
+        "recalibrate",
+        help="set the SC silence thresholds on the pipeline's own outputs (in place)",
+    )
+    r.add_argument("bundle", help="bundle folder to recalibrate")
+    r.add_argument(
+        "--data", required=True, help="calibration scenes in the DCASE layout (not the test set)"
+    )
+    r.add_argument("--limit", type=int, default=None, help="use the first N scenes only")
+    r.add_argument("--device", default="cpu")
+    r.set_defaults(func=recalibrate)
+
     e = verbs.add_parser("export", help="copy a checkpoint without trainer state (optionally fp16)")
     e.add_argument("checkpoint")
     e.add_argument("--out", required=True)
@@ -37,6 +49,18 @@ def assemble(args: argparse.Namespace) -> int:
 
     path = assemble_bundle(args.uss, args.tse, args.sc, args.out, name=args.name, half=args.half)
     print(f"bundle -> {path}")
+    return 0
+
+
+def recalibrate(args: argparse.Namespace) -> int:
+    """Recalibrate a bundle's SC thresholds on calibration scenes and print what changed."""
+    from engine.cli.console import ConsoleProgress
+    from engine.train.recalibrate import recalibrate_bundle
+
+    notes = recalibrate_bundle(
+        args.bundle, args.data, limit=args.limit, device=args.device, progress=ConsoleProgress()
+    )
+    print(json.dumps(notes, indent=1))
     return 0
 
 

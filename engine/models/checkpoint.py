@@ -69,11 +69,16 @@ def save_checkpoint(
     `dtype=torch.float16` halves the file (for shipped weights); loading casts back to the
     model's own dtype.
     """
+    return write_checkpoint_data(path, checkpoint_dict(model, step, extra, dtype))
+
+
+def write_checkpoint_data(path: str | os.PathLike, data: dict[str, Any]) -> Path:
+    """Write plain checkpoint data (as `checkpoint_dict` makes it) to `path` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        torch.save(checkpoint_dict(model, step, extra, dtype), tmp)
+        torch.save(data, tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
