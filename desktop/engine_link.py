@@ -7,8 +7,8 @@ Job methods (`separate_job`, `refine_job`, `fetch_version`) block and are meant 
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,29 +17,19 @@ from typing import Any
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from desktop import workers
+from engine.client import (
+    MANIFEST_FILE,
+    TERMINAL_STATES,
+    EngineClient,
+    LocalEngine,
+    Operation,
+    default_engine_workdir,
+    plain_file_name,
+    result_files,
+    result_version_dir,
+    version_folder,
+)
 from engine.errors import Cancelled, ScenesplitError
-
-try:  # the client ships with the engine; the editor still opens and draws files without it
-    from engine.client import (
-        TERMINAL_STATES,
-        EngineClient,
-        EngineError,
-        LocalEngine,
-        Operation,
-        default_engine_workdir,
-        plain_file_name,
-        result_files,
-        version_folder,
-    )
-
-    CLIENT_MISSING: str | None = None
-except ImportError as _exc:  # pragma: no cover - depends on the installation
-    EngineClient = LocalEngine = plain_file_name = result_files = None  # type: ignore[assignment,misc]
-    TERMINAL_STATES = frozenset()  # no client: no jobs
-    version_folder = "v{}".format  # type: ignore[assignment]
-    default_engine_workdir = None  # type: ignore[assignment]
-    EngineError = ScenesplitError  # type: ignore[assignment,misc]
-    CLIENT_MISSING = f"engine client not available ({_exc})"
 
 
 @dataclass
@@ -108,9 +98,7 @@ class RemoteEngine:
 
 
 def make_engine(settings: EngineSettings):
-    """A LocalEngine or RemoteEngine for `settings` (ScenesplitError when the client is missing)."""
-    if CLIENT_MISSING:
-        raise ScenesplitError(CLIENT_MISSING)
+    """A LocalEngine or RemoteEngine for `settings`."""
     if settings.url:
         if not settings.token_file:
             raise ScenesplitError("a remote engine needs a token file (--token-file)")
@@ -283,26 +271,17 @@ class EngineLink(QObject):
         """Download a result version (manifest + stems) into `root/<job>/v<N>`; returns both."""
         client = self._require()
         plain_file_name(job_id, "job id")  # it names a local folder below
-        manifest = client.manifest(job_id, version)
-        files = result_files(manifest)
         if self.local_workdir:
             # A local engine's versions are never changed once written: read them in place
             # instead of copying hour-long stems over HTTP.
-            here = Path(self.local_workdir) / "jobs" / job_id / version_folder(version)
-            if all((here / f).is_file() for f in files):
+            here = result_version_dir(self.local_workdir, job_id, version)
+            manifest = client.manifest(job_id, version)
+            if all((here / f).is_file() for f in result_files(manifest)):
                 return manifest, str(here)
         dest = Path(root) / job_id / version_folder(version)
-        if (dest / ".complete").is_file():
-            return manifest, str(dest)
-        part = dest.with_name(f".{dest.name}.part")
-        shutil.rmtree(part, ignore_errors=True)
-        part.mkdir(parents=True)
-        for name in files:
-            client.download_stem(job_id, version, name, part / name)
-        (part / ".complete").write_text("")
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(part, dest)
-        return manifest, str(dest)
+        if (dest / MANIFEST_FILE).is_file():  # written last: the version is all there
+            return json.loads((dest / MANIFEST_FILE).read_text()), str(dest)
+        return client.download_version(job_id, version, dest), str(dest)
 
 
 def result_version(job: dict) -> int:

@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop.project_file import check_project_data, plain_file_name
-from engine.client import Operation, operation_from_dict
+from engine.client import (
+    MANIFEST_FILE,
+    Operation,
+    operation_from_dict,
+    version_folder,
+    write_text_durable,
+)
 from engine.errors import ScenesplitError
 
 PROJECT_FORMAT = 1
 PROJECT_SUFFIX = ".scenesplit"
+_STEMS_VERSION = re.compile(r"v\d+")
+_STEMS_PART = re.compile(r"\.v\d+\.part")
 MAX_PROJECT_BYTES = 256 * 2**20
 """Larger is no project (manifests of hours of audio stay far below)."""
 
@@ -159,22 +168,33 @@ class Project:
         if path.suffix != PROJECT_SUFFIX:
             path = path.with_name(path.name + PROJECT_SUFFIX)
         path.parent.mkdir(parents=True, exist_ok=True)
+        stems_root = path.with_name(path.stem + ".stems")
         current = self.current
         if current is not None:
-            self._keep_stems(current, path.with_name(path.stem + ".stems"))
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        try:
-            tmp.write_text(json.dumps(self.to_dict(path.parent), indent=1))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+            self._keep_stems(current, stems_root)
+        write_text_durable(path, json.dumps(self.to_dict(path.parent), indent=1))
         self.path = str(path)
+        self._drop_unused_stems(stems_root)
         return path
+
+    def _drop_unused_stems(self, root: Path) -> None:
+        """Remove `root/v<N>` folders no version uses any more (a new separation replaced
+        their job, an earlier save kept a version since dropped) and leftovers of failed saves.
+        Runs after the project file is written, so a failed save never loses stems."""
+        if not root.is_dir():
+            return
+        used = {Path(v.stems_dir).resolve() for v in self.versions.values()}
+        for child in root.iterdir():
+            stale = _STEMS_PART.fullmatch(child.name) or (
+                _STEMS_VERSION.fullmatch(child.name) and child.resolve() not in used
+            )
+            if stale and child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
 
     @staticmethod
     def _keep_stems(version: ResultVersion, root: Path) -> None:
         """Copy a version's stems into `root/v<N>` unless they already live there."""
-        dest = root / f"v{version.number}"
+        dest = root / version_folder(version.number)
         if Path(version.stems_dir).resolve() == dest.resolve():
             return
         bad = [t["file"] for t in version.tracks() if not plain_file_name(t["file"])]
@@ -183,14 +203,14 @@ class Project:
                 f"version {version.number} names a stem {bad[0]!r} that is not a plain file "
                 "name; not saving its stems"
             )
-        part = root / f".v{version.number}.part"
+        part = root / f".{dest.name}.part"
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
         for track in version.tracks():
             src = Path(version.stems_dir) / track["file"]
             if src.is_file():
                 shutil.copy2(src, part / track["file"])
-        (part / "manifest.json").write_text(json.dumps(version.manifest, indent=1))
+        (part / MANIFEST_FILE).write_text(json.dumps(version.manifest, indent=1))
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(part, dest)
         version.stems_dir = str(dest)

@@ -8,6 +8,7 @@ states, the READY line of `scenesplit serve`, result version folders).
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -154,9 +155,20 @@ READY_PREFIX = "SCENESPLIT_ENGINE_READY"
 """`scenesplit serve` prints `READY_PREFIX {json}` on stdout once it accepts requests."""
 
 
+JOBS_FOLDER = "jobs"
+"""An engine's jobs live in `<workdir>/jobs/<job id>/`, result versions in `v<N>/` below."""
+MANIFEST_FILE = "manifest.json"
+"""A result version's manifest: written last, so its presence marks a complete version."""
+
+
 def version_folder(number: int) -> str:
     """The folder name of result version `number` (`v1`, `v2`, ...)."""
     return f"v{int(number)}"
+
+
+def result_version_dir(workdir: str | os.PathLike, job_id: str, number: int) -> Path:
+    """Where an engine with work directory `workdir` keeps version `number` of a job."""
+    return Path(workdir) / JOBS_FOLDER / job_id / version_folder(number)
 
 
 def default_engine_workdir() -> Path:

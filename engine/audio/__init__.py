@@ -2,7 +2,7 @@
 
 from engine.audio.bwf import read_bext
 from engine.audio.layout import LAYOUTS, Layout, infer_layout, parse_channel_selection, to_foa
-from engine.audio.reader import AudioInfo, audio_info, iter_blocks, read_audio, scan
+from engine.audio.reader import AudioInfo, audio_info, iter_blocks, read_audio, read_frames, scan
 from engine.audio.writer import StemWriter, write_audio
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "parse_channel_selection",
     "read_audio",
     "read_bext",
+    "read_frames",
     "scan",
     "to_foa",
     "write_audio",

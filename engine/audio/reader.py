@@ -211,6 +211,31 @@ def iter_blocks(
         )
 
 
+def read_frames(
+    path: str | os.PathLike,
+    start_frame: int,
+    frames: int,
+    *,
+    channels: Sequence[int] | None = None,
+) -> np.ndarray:
+    """File frames `[start_frame, start_frame + frames)` as float32 `[C, n]` at the file's own
+    rate, checked like `iter_blocks` (random access); n < frames only at the end of the file."""
+    info = audio_info(path)
+    n_out = len(channels) if channels is not None else info.channels
+    if frames <= 0 or start_frame >= info.frames:
+        return np.zeros((n_out, 0), np.float32)
+    block_s = frames / info.sample_rate + 1.0  # one block holds it all
+    blocks = iter_blocks(
+        path,
+        block_s,
+        channels=channels,
+        sample_rate=info.sample_rate,
+        start_frame=start_frame,
+        frames=frames,
+    )
+    return np.concatenate(list(blocks), axis=1)
+
+
 def read_audio(
     path: str | os.PathLike,
     *,

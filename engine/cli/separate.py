@@ -124,8 +124,7 @@ def run_on_server(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from engine.cli.console import job_progress
-    from engine.client import EngineClient, result_files
-    from engine.durable import write_text_durable
+    from engine.client import EngineClient
     from engine.errors import ScenesplitError
 
     if not args.token_file:
@@ -149,13 +148,6 @@ def run_on_server(args: argparse.Namespace) -> int:
         if final["state"] != "done":
             reason = final.get("error") or final["state"]
             raise ScenesplitError(f"job {job['id']} {final['state']} on the server: {reason}")
-        version = max(final["versions"])
-        manifest = client.manifest(job["id"], version)
-        files = result_files(manifest)  # all checked before anything is written
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            client.download_stem(job["id"], version, name, out / name)
-        write_text_durable(out / "manifest.json", json.dumps(manifest, indent=1))
+        manifest = client.download_version(job["id"], max(final["versions"]), args.out)
     print_summary(args.out, manifest["tracks"], args.json)
     return 0

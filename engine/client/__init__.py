@@ -9,6 +9,7 @@ from engine.client.client import EngineClient, EngineError, plain_file_name, res
 from engine.client.local import LocalEngine
 from engine.contract import (
     DEFAULTS,
+    MANIFEST_FILE,
     TERMINAL_STATES,
     AddClass,
     ChangeClass,
@@ -19,11 +20,14 @@ from engine.contract import (
     default_engine_workdir,
     example_recording,
     operation_from_dict,
+    result_version_dir,
     version_folder,
 )
+from engine.durable import write_text_durable
 
 __all__ = [
     "DEFAULTS",
+    "MANIFEST_FILE",
     "TERMINAL_STATES",
     "AddClass",
     "ChangeClass",
@@ -41,5 +45,7 @@ __all__ = [
     "operation_from_dict",
     "plain_file_name",
     "result_files",
+    "result_version_dir",
     "version_folder",
+    "write_text_durable",
 ]

@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from engine.contract import TERMINAL_STATES, Operation
+from engine.contract import MANIFEST_FILE, TERMINAL_STATES, Operation
+from engine.durable import write_text_durable
 from engine.errors import ScenesplitError
 
 STREAM_READ_TIMEOUT_S = 60.0
@@ -231,6 +232,21 @@ class EngineClient:
         finally:
             tmp.unlink(missing_ok=True)
         return dest
+
+    def download_version(
+        self, job_id: str, version: int | str, folder: str | os.PathLike
+    ) -> dict[str, Any]:
+        """Save a result version's stems and then its manifest into `folder`; returns the
+        manifest. Every stem name is checked before anything is written; the manifest comes
+        last, so a folder with one holds the whole version."""
+        manifest = self.manifest(job_id, version)
+        files = result_files(manifest)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            self.download_stem(job_id, version, name, folder / name)
+        write_text_durable(folder / MANIFEST_FILE, json.dumps(manifest, indent=1))
+        return manifest
 
     def refine(self, job_id: str, operation: Operation, version: int | str = "latest") -> dict:
         """Queue a correction of a result version; the new version appears in the job's versions."""

@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.contract import MANIFEST_FILE
 from engine.durable import write_text_durable
 from engine.errors import ScenesplitError
 
-MANIFEST_FILE = "manifest.json"
 FORMAT = 1
 
 

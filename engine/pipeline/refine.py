@@ -15,9 +15,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
-from engine.audio import StemWriter, read_audio
+from engine.audio import StemWriter, iter_blocks, read_audio
 from engine.constants import SAMPLE_RATE, SILENCE, class_index
 from engine.contract import AddClass, ChangeClass, ChangeTrack, Operation, RemoveClip
 from engine.dsp import blend_weight
@@ -265,16 +264,17 @@ def _patch_stem(src, dst: Path, plan, changes: dict[int, Path], weight, time_ref
     """Write `dst` = `src` (or silence) + the blended window deltas, streaming in hops."""
     length = plan.length
     block = plan.hop
-    reader = sf.SoundFile(str(src)) if src is not None else None
+    # The previous version's stem, streamed in hops (checked like every read of ours).
+    blocks = iter_blocks(src, block / SAMPLE_RATE) if src is not None else None
     try:
         with StemWriter(dst, 1, SAMPLE_RATE, time_reference=time_ref, description=label) as out:
             for a in range(0, length, block):
                 b = min(a + block, length)
-                base = (
-                    reader.read(b - a, dtype="float64") if reader is not None else np.zeros(b - a)
-                )
-                if base.shape[0] < b - a:
-                    base = np.pad(base, (0, b - a - base.shape[0]))
+                prev = next(blocks, None) if blocks is not None else None
+                base = np.zeros(b - a)
+                if prev is not None:
+                    n = min(b - a, prev.shape[1])
+                    base[:n] = prev[0, :n]
                 touched = [w for w in changes if w * plan.hop < b and w * plan.hop + plan.size > a]
                 if touched:
                     norm = normaliser(plan, a, b)
@@ -288,8 +288,8 @@ def _patch_stem(src, dst: Path, plan, changes: dict[int, Path], weight, time_ref
                         )
                 out.write(base.astype(np.float32))
     finally:
-        if reader is not None:
-            reader.close()
+        if blocks is not None:
+            blocks.close()  # release the file when a cancel or an error stops the patch
 
 
 def _delta_slice(path: Path, start: int, stop: int) -> np.ndarray:

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import soxr
 
-from engine.audio import audio_info, iter_blocks
+from engine.audio import audio_info, iter_blocks, read_frames
 from engine.audio.layout import infer_layout, to_foa
 from engine.constants import N_CHANNELS, SAMPLE_RATE
 from engine.contract import DEFAULTS, WINDOW_S_MAX, WINDOW_S_MIN
@@ -172,11 +171,7 @@ def read_window(
     step = info.sample_rate // math.gcd(info.sample_rate, SAMPLE_RATE)
     src_start = max(0, (int(np.floor(start * ratio)) - margin) // step * step)
     src_stop = min(info.frames, int(np.ceil((start + size) * ratio)) + margin)
-    with sf.SoundFile(str(path)) as f:
-        f.seek(src_start)
-        raw = f.read(max(0, src_stop - src_start), dtype="float32", always_2d=True)
-    if channels is not None:
-        raw = raw[:, list(channels)]
+    raw = read_frames(path, src_start, src_stop - src_start, channels=channels).T
     layout = infer_layout(raw.shape[1], path)
     if info.sample_rate != SAMPLE_RATE and raw.shape[0]:
         raw = soxr.resample(raw, info.sample_rate, SAMPLE_RATE, quality="HQ")

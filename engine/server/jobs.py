@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from engine.contract import JOB_STATES, TERMINAL_STATES
+from engine.contract import JOB_STATES, JOBS_FOLDER, MANIFEST_FILE, TERMINAL_STATES
 from engine.durable import fsync_dir, write_text_durable
 from engine.errors import ScenesplitError, os_error_message
 from engine.progress import CancelToken, Progress
@@ -142,7 +142,7 @@ def version_dirs(job_dir: Path) -> dict[int, Path]:
     if job_dir.is_dir():
         for child in job_dir.iterdir():
             m = _VERSION_DIR.match(child.name)
-            if m and (child / "manifest.json").is_file():
+            if m and (child / MANIFEST_FILE).is_file():
                 out[int(m.group(1))] = child
     return dict(sorted(out.items()))
 
@@ -170,7 +170,7 @@ class JobStore:
     """All jobs of one work directory, the queue of those waiting, and their cancel tokens."""
 
     def __init__(self, workdir: str | os.PathLike, max_queued: int = MAX_QUEUED):
-        self.root = Path(workdir) / "jobs"
+        self.root = Path(workdir) / JOBS_FOLDER
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_queued = max_queued
         self._jobs: dict[str, Job] = {}

@@ -21,6 +21,7 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from engine.client import write_text_durable
 from plugins.audacity.project import TIME_TOLERANCE_S, Track
 
 SPAN_TOLERANCE_S = 0.01
@@ -103,10 +104,9 @@ class Separation:
         """Write (atomically) to `folder/<job id>.json`; returns the path."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.job_id}.json"
-        tmp = path.with_name(f".{path.name}.part")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, path)
+        path = write_text_durable(
+            folder / f"{self.job_id}.json", json.dumps(self.to_dict(), indent=1)
+        )
         self.path = path
         return path
 

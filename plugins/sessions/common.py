@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.client import write_text_durable
+
 
 def file_ref(file: str | os.PathLike, session_dir: Path | None) -> str:
     """`file` as the session names it: absolute, or relative to `session_dir` when given
@@ -16,12 +18,8 @@ def file_ref(file: str | os.PathLike, session_dir: Path | None) -> str:
 
 
 def write_atomic(out_path: str | os.PathLike, text: str) -> Path:
-    """Write `text` to `out_path` through a temporary file, so no half-written session is left."""
-    out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.name}.part")
-    tmp.write_text(text)
-    os.replace(tmp, out_path)
-    return out_path
+    """Write `text` to `out_path` atomically and durably: no half-written session is left."""
+    return write_text_durable(out_path, text)
 
 
 def range_start(manifest: dict) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from plugins.sessions.common import file_ref, range_start
+from plugins.sessions.common import file_ref, range_start, write_atomic
 
 
 def _otio():
@@ -96,8 +96,4 @@ def write_otio(
             track.append(item)
             cursor = end
         timeline.tracks.append(track)
-    out_path = Path(out_path)
-    tmp = out_path.with_name(f".{out_path.name}.part")
-    otio.adapters.write_to_file(timeline, str(tmp), adapter_name="otio_json")
-    os.replace(tmp, out_path)
-    return out_path
+    return write_atomic(out_path, otio.adapters.write_to_string(timeline, adapter_name="otio_json"))

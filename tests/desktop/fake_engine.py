@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from engine.client import EngineClient
+
 RATE = 32_000
 FIRST_CLIPS = [
     ("Speech", 1.0, 3.0, 0.91),
@@ -238,6 +240,9 @@ class FakeClient:
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, dest)
         return Path(dest)
+
+    # The real composition of manifest() and download_stem() (the fake serves both).
+    download_version = EngineClient.download_version
 
     def refine(self, job_id: str, operation, version=1) -> dict:
         wire = operation.to_dict()  # what the real client sends

@@ -41,6 +41,29 @@ def test_round_trip_keeps_versions_lanes_and_copies_current_stems(tmp_path):
     assert not list((tmp_path / "proj").glob(".*part*"))
 
 
+def test_save_removes_stems_no_version_uses(tmp_path):
+    p = project_with_version(tmp_path)
+    saved = p.save(tmp_path / "proj" / "mine")
+    stems = tmp_path / "proj" / "mine.stems"
+    (stems / ".v3.part").mkdir()  # a save that died half-way
+    p.save(saved)
+    assert sorted(c.name for c in stems.iterdir()) == ["v2"]  # still the current version's
+    # A new separation replaces the job's versions: the old job's stems go on the next save.
+    fresh = tmp_path / "cache" / "new" / "v1"
+    fresh.mkdir(parents=True)
+    sf.write(str(fresh / "rec_Speech.wav"), np.zeros(320, np.float32), 32000)
+    p.versions.clear()
+    p.add_version(ResultVersion(1, p_manifest(), str(fresh)))
+    p.version = 1
+    p.save(saved)
+    assert sorted(c.name for c in stems.iterdir()) == ["v1"]
+    assert Project.load(saved).current.stem_path("Speech").is_file()
+
+
+def p_manifest():
+    return {"tracks": [{"label": "Speech", "file": "rec_Speech.wav", "clips": []}]}
+
+
 def test_failed_save_keeps_previous_file(tmp_path, monkeypatch):
     p = project_with_version(tmp_path)
     path = p.save(tmp_path / "a.scenesplit")

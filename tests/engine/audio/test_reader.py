@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.audio import audio_info, iter_blocks, read_audio
+from engine.audio import audio_info, iter_blocks, read_audio, read_frames
 from engine.errors import AudioError
 
 
@@ -130,3 +130,23 @@ def test_file_truncated_mid_read_is_an_error_not_silence(write_wav, rng):
     os.truncate(path, path.stat().st_size - 32_000 * 4 * 4 * 2)  # the last 2 s are gone
     with pytest.raises(AudioError, match=r"ended after 64000 of the 128000 frames .*truncated"):
         list(blocks)
+
+
+def test_read_frames_is_random_access_at_the_files_rate(write_wav, rng):
+    x = rng.normal(0, 0.1, (2, 48_000)).astype(np.float32)
+    path = write_wav("stereo48k.wav", x, rate=48_000)
+    np.testing.assert_array_equal(read_frames(path, 12_345, 1_000), x[:, 12_345:13_345])
+    np.testing.assert_array_equal(read_frames(path, 100, 50, channels=[1]), x[1:, 100:150])
+    assert read_frames(path, 47_990, 100).shape == (2, 10)  # short only at the end
+    assert read_frames(path, 48_000, 100).shape == (2, 0)
+    with pytest.raises(AudioError, match="channels \\[2\\] do not exist"):
+        read_frames(path, 0, 10, channels=[2])
+
+
+def test_read_frames_checks_the_samples_it_reads(write_wav):
+    x = np.zeros((1, 32_000), np.float32)
+    x[0, 20_000] = np.nan
+    path = write_wav("nan.wav", x)
+    assert read_frames(path, 0, 10_000).shape == (1, 10_000)
+    with pytest.raises(AudioError, match="NaN"):
+        read_frames(path, 19_000, 2_000)

@@ -160,6 +160,11 @@ def test_results_and_their_errors(srv, client, audio_root, tmp_path):
     assert m["tracks"][0]["file"] == "rec_Speech.wav" and m["version"] == 1
     out = client.download_stem(job["id"], 1, "rec_Speech.wav", tmp_path)
     assert out == tmp_path / "rec_Speech.wav" and out.read_bytes()[:4] == b"RIFF"
+    folder = tmp_path / "v1"
+    assert client.download_version(job["id"], 1, folder) == m
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "rec_Speech.wav"]
+    assert json.loads((folder / "manifest.json").read_text()) == m
+    assert (folder / "rec_Speech.wav").read_bytes() == out.read_bytes()
     jid = job["id"]
     for path, status, fragment in [
         (f"/jobs/{jid}/versions/2/manifest", 404, "no version 2"),
