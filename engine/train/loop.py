@@ -8,7 +8,6 @@ threshold calibration) on the best model.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from engine.train.checkpoints import (
 )
 from engine.train.config import OptimConfig, TrainConfig
 from engine.train.logging import TrainLogger
+from engine.train.schedule import lr_at, total_steps_of
 from engine.train.tasks import make_task
 from engine.train.tasks.base import Task
 
@@ -58,27 +58,6 @@ class TrainResult:
     model: nn.Module | None = None
 
 
-def lr_at(step: int, optim: OptimConfig, total_steps: int, time_fraction: float = 0.0) -> float:
-    """Linear warmup over `warmup_steps`, then cosine decay to `min_lr_ratio * lr` at the end.
-
-    The cosine's progress is the step share after warmup, or `time_fraction` (elapsed share of
-    a time budget) when that is larger.
-    """
-    if step < optim.warmup_steps:
-        return optim.lr * (step + 1) / optim.warmup_steps
-    span = max(1, total_steps - optim.warmup_steps)
-    progress = min(1.0, max((step - optim.warmup_steps) / span, time_fraction))
-    floor = optim.lr * optim.min_lr_ratio
-    return floor + 0.5 * (optim.lr - floor) * (1 + math.cos(math.pi * progress))
-
-
-def total_steps_of(config: TrainConfig, world_size: int) -> int:
-    """`max_steps`, or epochs x steps per epoch."""
-    if config.max_steps > 0:
-        return config.max_steps
-    return config.epochs * train_data.steps_per_epoch(config.data, world_size)
-
-
 def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device):
     """AdamW; no weight decay on biases, norms, embeddings' 1-D parameters."""
     decay, no_decay = [], []
@@ -95,14 +74,6 @@ def make_optimizer(model: nn.Module, optim: OptimConfig, device: torch.device):
     if device.type == "cuda":
         kwargs["fused"] = True
     return torch.optim.AdamW(groups, **kwargs)
-
-
-def autocast_for(config: TrainConfig, device: torch.device):
-    """bf16 autocast on CUDA ("auto") or when asked; a null context otherwise."""
-    use = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
-    if not use:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 def _wrap(model: nn.Module, config: TrainConfig, dist: distributed.DistInfo) -> nn.Module:
@@ -257,7 +228,7 @@ def train(
             next(batches), train_data.step_generator(config.seed, data_step, dist.rank)
         )
         model.train()
-        with autocast_for(config, device):
+        with task.autocast():
             loss, parts = task.loss(wrapped, batch)
         optimizer.zero_grad(set_to_none=True)
         # Always backward (DDP all-reduces inside it, so every rank must); a non-finite loss
@@ -327,7 +298,7 @@ def train(
         # -- validate and checkpoint
         if step % config.valid_every == 0 or step == total or stop_now:
             model.eval()
-            with autocast_for(config, device):
+            with task.autocast():
                 metrics = {**task.validate(model, valid_loader), **counters()}
             last_valid = metrics
             result.valid.append({"step": step, **metrics})

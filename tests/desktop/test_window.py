@@ -168,21 +168,23 @@ def test_clip_menu_delete_and_add_class(qtbot, window, recording, fake_engine):
     assert labels(window) == ["Dishes", "Doorbell", "Speech"]
 
 
-def test_mute_solo_and_colour_are_undoable(qtbot, window, recording):
+def test_mute_and_solo_stay_out_of_undo_and_colour_is_undoable(qtbot, window, recording):
     separated(qtbot, window, recording)
+    window.session.save(window.session.cache_dir / "p.scenesplit")
+    assert not window.isWindowModified()
     speech = window.timeline.lanes[2]
     speech.header.mute.click()
     assert window.model.lane_state("Speech").mute
     assert all(item.muted for item in speech.clips)
     window.timeline.lanes[0].header.solo.click()
     assert window.model.audible_labels() == ["Dishes"] and window.act_stems.isChecked()
+    assert window.isWindowModified()  # kept in the project, so an unsaved change
     window.session.set_lane_state("Doorbell", colour="#ff00ff")
     assert window.timeline.lanes[1].clips[0].colour.name() == "#ff00ff"
-    for _ in range(3):
-        window.act_undo.trigger()
-    assert window.model.audible_labels() == ["Dishes", "Doorbell", "Speech"]
-    assert not speech.header.mute.isChecked()
+    window.act_undo.trigger()
     assert window.model.lane_state("Doorbell").colour == ""
+    assert not window.act_undo.isEnabled()  # mute and solo were never on the stack
+    assert speech.header.mute.isChecked() and window.model.audible_labels() == ["Dishes"]
 
 
 def test_drag_out_mime_carries_existing_wavs_with_time_reference(qtbot, window, recording):

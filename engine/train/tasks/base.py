@@ -6,6 +6,7 @@ checkpoints, logs, the time budget and cancellation.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,14 @@ from torch.utils.data import DataLoader
 from engine.models.registry import build_model
 from engine.train.config import TrainConfig
 from engine.train.distributed import DistInfo
+
+
+def autocast_for(config: TrainConfig, device: torch.device):
+    """bf16 autocast on CUDA ("auto") or when asked; a null context otherwise."""
+    use = config.precision == "bf16" or (config.precision == "auto" and device.type == "cuda")
+    if not use:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 class Task:
@@ -40,6 +49,10 @@ class Task:
     def build_model(self) -> nn.Module:
         """A fresh model of the configured size (subclasses add initialisation from files)."""
         return build_model(self.model_name, self.config.model)
+
+    def autocast(self):
+        """The run's precision context for forward passes (see `autocast_for`)."""
+        return autocast_for(self.config, self.device)
 
     def setup(self, model: nn.Module) -> None:
         """Once, after the model is on its device: freezing, frozen helper models, statistics."""

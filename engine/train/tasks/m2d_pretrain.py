@@ -22,6 +22,7 @@ from engine.models.logmel import LogMel
 from engine.models.m2d_pretrain import M2DPretrainer, PretrainConfig
 from engine.models.vit import MAX_TIME_PATCHES, VIT_SIZES, M2DEncoder
 from engine.train import distributed
+from engine.train.schedule import total_steps_of
 from engine.train.tasks.base import Task
 from engine.train.tasks.sc import crop_items, fit_norm_stats
 
@@ -129,8 +130,6 @@ class M2DPretraining(Task):
     def after_step(self, model: nn.Module, step: int) -> None:
         """EMA update of the target encoder; momentum rises from ema_start to ema_end (cosine)."""
         opts = self.config.task
-        from engine.train.loop import total_steps_of
-
         total = total_steps_of(self.config, self.dist.world_size)
         ramp = (math.cos(math.pi * min(step / total, 1.0)) + 1) / 2
         model.pretrainer.update_target(opts.ema_end - (opts.ema_end - opts.ema_start) * ramp)

@@ -125,9 +125,7 @@ class SCTraining(Task):
         waves = [targets[active]]
         item_labels = [labels[active]]
         if self.uss is not None:
-            from engine.train.loop import autocast_for
-
-            with torch.no_grad(), autocast_for(self.config, self.device):
+            with torch.no_grad(), self.autocast():
                 separated = self.uss(batch["mixture"]).foreground.float()
             waves += [separated[active], separated[~active]]
             item_labels += [labels[active], torch.full_like(labels[~active], -1)]

@@ -117,9 +117,7 @@ class TSETraining(Task):
         """The enrollment waveforms `[B, 3, N]` of a batch (frozen USS or oracle stand-in)."""
         if self.uss is None:
             return oracle_enrollment(batch, generator, self.config.task.oracle_leak_db)
-        from engine.train.loop import autocast_for
-
-        with autocast_for(self.config, self.device):
+        with self.autocast():
             return self.uss(batch["mixture"]).foreground.float()
 
     def prepare_batch(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:

@@ -17,7 +17,7 @@ from engine.train.config import (
     named_config,
 )
 from engine.train.data import StepBatchSampler, step_generator
-from engine.train.loop import lr_at, total_steps_of
+from engine.train.schedule import lr_at, total_steps_of
 
 
 def test_paper_config_holds_the_reports_values():
