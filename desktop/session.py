@@ -23,8 +23,19 @@ from desktop.engine_link import EngineLink, result_version
 from desktop.export import export_stems
 from desktop.project import Project, ResultVersion
 from desktop.timeline.model import TimelineModel
-from engine.client import AddClass, ChangeClass, ChangeTrack, Operation, RemoveClip, StemFormat
+from engine.client import (
+    AddClass,
+    ChangeClass,
+    ChangeTrack,
+    Operation,
+    RemoveClip,
+    RemoveTrack,
+    StemFormat,
+)
 from engine.errors import Cancelled, ScenesplitError
+
+MONITORING = frozenset({"mute", "solo"})
+"""Lane states that change what is heard, not the project's content (never undone)."""
 
 
 class Session(QObject):
@@ -248,11 +259,17 @@ class Session(QObject):
     # -- edits ------------------------------------------------------------------------------
 
     def set_lane_state(self, label: str, **changes: Any) -> None:
-        """Mute, solo or recolour a lane (undoable)."""
+        """Mute, solo or recolour a lane. A colour is an undoable edit; mute and solo are how
+        the user listens (as in Audacity and DAWs): applied at once, kept in the project, but
+        not on the undo stack, so Undo never silently unmutes while correcting labels."""
         if self.project is None:
             return
         state = self.model.lane_state(label)
         if all(getattr(state, k) == v for k, v in changes.items()):
+            return
+        if set(changes) <= MONITORING:
+            self.model.set_lane_state(label, **changes)
+            self.undo.resetClean()  # saved with the project: an unsaved change
             return
         self.undo.push(SetLaneState(self.model, label, **changes))
 
@@ -267,6 +284,10 @@ class Session(QObject):
     def remove_clip(self, clip_id: str) -> None:
         """Remove a false detection."""
         self.refine(RemoveClip(clip_id))
+
+    def remove_track(self, track: str) -> None:
+        """Remove a whole lane (a class that is not in the recording)."""
+        self.refine(RemoveTrack(track))
 
     def add_class(
         self,

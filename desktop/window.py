@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
         t.changeClipClass.connect(lambda c, lb: self._guard(s.change_clip_class, c, lb))
         t.changeTrackClass.connect(lambda tr, lb: self._guard(s.change_track_class, tr, lb))
         t.removeClipRequested.connect(lambda c: self._guard(s.remove_clip, c))
+        t.removeTrackRequested.connect(lambda tr: self._guard(s.remove_track, tr))
         t.addClassRequested.connect(lambda lb, a, b, en: self._guard(s.add_class, lb, a, b, en))
         t.enrollFileRequested.connect(self.enroll_from_file)
         t.laneStateRequested.connect(self._lane_state_requested)

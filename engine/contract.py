@@ -72,6 +72,18 @@ class RemoveClip(_Correction):
 
 
 @dataclass(frozen=True)
+class RemoveTrack(_Correction):
+    """Remove every clip of a track (a class that is not in the recording)."""
+
+    track: str
+    kind: ClassVar[str] = "remove_track"
+
+    def describe(self) -> str:
+        """Undo-menu text."""
+        return f"Remove {self.track}"
+
+
+@dataclass(frozen=True)
 class AddClass(_Correction):
     """Extract a class over `[start_s, end_s)`; its enrollment clue is empty, like a region of
     the recording (`enrollment_region`, seconds) or like an example file."""
@@ -102,9 +114,9 @@ class AddClass(_Correction):
         return f"Add {self.label} {self.start_s:.1f}-{self.end_s:.1f} s{more}"
 
 
-Operation = ChangeClass | ChangeTrack | RemoveClip | AddClass
+Operation = ChangeClass | ChangeTrack | RemoveClip | RemoveTrack | AddClass
 OPERATIONS: dict[str, type[Operation]] = {
-    cls.kind: cls for cls in (ChangeClass, ChangeTrack, RemoveClip, AddClass)
+    cls.kind: cls for cls in (ChangeClass, ChangeTrack, RemoveClip, RemoveTrack, AddClass)
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from desktop import theme
 from desktop.timeline.peaks import PeakPyramid
@@ -31,11 +31,36 @@ def format_time(t: float, span: float = 60.0) -> str:
     return f"{h}:{m:02d}:{sec}" if h else f"{m}:{sec}"
 
 
+TIME_STEPS = (
+    *(m * 10.0**e for e in range(-3, 1) for m in (1, 2, 5)),
+    *(10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200),
+)
+"""Ruler steps in seconds: decimal below 10 s, then what clocks show (15 s, 1 min, 5 min, 1 h)."""
+
+
+def time_tick_spacing(span_s: float, pixels: float, min_px: float = 90.0) -> tuple[float, float]:
+    """(major, minor) ruler steps for `span_s` seconds over `pixels`: the smallest round time
+    step whose labels are at least `min_px` apart, and a step that divides it 3-6 times."""
+    want = span_s * min_px / max(pixels, 1.0)
+    major = next((step for step in TIME_STEPS if step >= want * (1 - 1e-9)), TIME_STEPS[-1])
+    for step in reversed(TIME_STEPS):
+        ratio = major / step
+        if step < major and 3 <= ratio <= 6 and abs(ratio - round(ratio)) < 1e-6:
+            return major, step
+    return major, major
+
+
 class TimeAxis(pg.AxisItem):
-    """Time ruler labels in minutes:seconds."""
+    """Time ruler labels in minutes:seconds, at round time values on files of any length."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph API
+        major, minor = time_tick_spacing(maxVal - minVal, size)
+        return [(major, 0.0), (minor, 0.0)]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        return [format_time(v, spacing * 10) for v in values]
+        # As many decimals as the step needs: 1:30 for minutes, 0:02.5 for half seconds.
+        span = 60.0 if spacing >= 1 else 10.0 if spacing >= 0.1 else 1.0
+        return [format_time(v, span) for v in values]
 
 
 class LaneViewBox(pg.ViewBox):
@@ -158,6 +183,17 @@ class ClipItem(pg.GraphicsObject):
         p.restore()
 
 
+def clip_title(
+    label: str, confidence: float, metrics: QFontMetricsF, width: float
+) -> tuple[str, str]:
+    """A clip's title band text: the label, elided with "…" when the clip is narrow, and the
+    confidence ("" when both do not fit)."""
+    conf = f"{confidence:.2f}"
+    if metrics.horizontalAdvance(f"{label}   {conf}") <= width:
+        return label, conf
+    return metrics.elidedText(label, Qt.TextElideMode.ElideRight, width), ""
+
+
 class ClipLabel(pg.GraphicsObject):
     """The title band of a clip (label and confidence), drawn above the stem's waveform."""
 
@@ -191,10 +227,12 @@ class ClipLabel(pg.GraphicsObject):
         p.setFont(font)
         p.setPen(QColor(theme.TEXT_DIM) if item.muted else QColor("#f4f5f7"))
         text = band.adjusted(6, 0, -4, 0)
+        title, conf = clip_title(
+            item.clip["label"], item.clip.get("confidence", 0.0), QFontMetricsF(font), text.width()
+        )
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        p.drawText(text, flags, item.clip["label"])
-        conf = f"{item.clip.get('confidence', 0.0):.2f}"
-        if text.width() > 9 * len(item.clip["label"]) + 34:
+        p.drawText(text, flags, title)
+        if conf:
             font.setBold(False)
             p.setFont(font)
             right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QMenu
 
-from engine.constants import CLASSES
+from engine.constants import CLASSES, N_FOREGROUND
 
 
 def clip_menu(timeline, clip_id: str) -> QMenu:
@@ -41,28 +41,51 @@ def range_menu(timeline) -> QMenu:
         hint.setEnabled(False)
         return menu
     a, b = sel if sel is not None else (0.0, timeline.model.duration_s)
+    model = timeline.model
+    full = model.full_windows(a, b)
+    if full:
+        # Say it before the user picks a class the engine would refuse.
+        s0, s1, held = full[0]
+        more = f" (and {len(full) - 1} more windows)" if len(full) > 1 else ""
+        hint = menu.addAction(
+            f"{s0:.1f}-{s1:.1f} s{more} already holds {N_FOREGROUND} classes "
+            f"({', '.join(sorted(held))}): remove or change one to add another"
+        )
+        hint.setEnabled(False)
+    blocked = _blocked(full)
+    everywhere = _blocked(model.full_windows(0.0, model.duration_s))
     if sel is not None:
         add = menu.addMenu(f"Add class over {a:.1f}-{b:.1f} s")
         like = menu.addMenu("Extract more like this region as")
         for label in CLASSES:
-            add.addAction(label, lambda lb=label: timeline.addClassRequested.emit(lb, a, b, None))
-            like.addAction(
-                label,
-                lambda lb=label: timeline.addClassRequested.emit(
-                    lb, 0.0, timeline.model.duration_s, [a, b]
-                ),
+            action = add.addAction(
+                label, lambda lb=label: timeline.addClassRequested.emit(lb, a, b, None)
             )
+            action.setEnabled(label not in blocked)
+            action = like.addAction(
+                label,
+                lambda lb=label: timeline.addClassRequested.emit(lb, 0.0, model.duration_s, [a, b]),
+            )
+            action.setEnabled(label not in everywhere)
     where = f"over {a:.1f}-{b:.1f} s" if sel is not None else "over the whole recording"
     from_file = menu.addMenu(f"Extract more like a file {where} as")
     for label in CLASSES:
-        from_file.addAction(label, lambda lb=label: timeline.enrollFileRequested.emit(lb, a, b))
+        action = from_file.addAction(
+            label, lambda lb=label: timeline.enrollFileRequested.emit(lb, a, b)
+        )
+        action.setEnabled(label not in blocked)
     if sel is not None:
         menu.addAction("Clear selection", lambda: timeline.model.set_selection(None))
     return menu
 
 
+def _blocked(full: list[tuple[float, float, set[str]]]) -> set[str]:
+    """Classes that cannot be added over windows that are all full (one not among them)."""
+    return {c for c in CLASSES if any(c not in held for _s0, _s1, held in full)}
+
+
 def lane_menu(timeline, label: str) -> QMenu:
-    """Context menu of a lane header: change its class, mute/solo, colour, drag hint."""
+    """Context menu of a lane header: change its class, mute/solo, colour, remove, drag hint."""
     menu = QMenu(timeline)
     classes = menu.addMenu("Change class to")
     for name in CLASSES:
@@ -83,6 +106,8 @@ def lane_menu(timeline, label: str) -> QMenu:
             lambda on, k=key: timeline.laneStateRequested.emit(label, {k: bool(on)})
         )
     menu.addAction("Colour…", lambda: timeline.colourRequested.emit(label))
+    menu.addSeparator()
+    menu.addAction("Remove lane", lambda: timeline.removeTrackRequested.emit(label))
     hint = menu.addAction("Drag the lane name out to take the stem")
     hint.setEnabled(False)
     return menu

@@ -10,6 +10,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from desktop.project import LaneState, Project
+from engine.constants import SILENCE
 
 MIN_SPAN_S = 0.005
 """Narrowest visible stretch (a few hundred samples)."""
@@ -76,6 +77,18 @@ class TimelineModel(QObject):
                 if clip["id"] == clip_id:
                     return track, clip
         return None
+
+    def full_windows(self, a: float, b: float) -> list[tuple[float, float, set[str]]]:
+        """Analysis windows overlapping `[a, b)` whose every slot holds a class: (start, end,
+        classes). The engine extracts at most one class per slot, so a class not among them
+        cannot be added there until one is removed or changed."""
+        current = self.project.current if self.project else None
+        out = []
+        for w in current.manifest.get("windows", []) if current else []:
+            labels = {s.get("label") for s in w.get("slots", [])}
+            if w["end_s"] > a and w["start_s"] < b and labels and SILENCE not in labels:
+                out.append((float(w["start_s"]), float(w["end_s"]), labels))
+        return out
 
     # -- lanes ------------------------------------------------------------------------------
 

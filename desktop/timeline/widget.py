@@ -58,6 +58,7 @@ class TimelineWidget(QWidget):
     changeClipClass = pyqtSignal(str, str)
     changeTrackClass = pyqtSignal(str, str)
     removeClipRequested = pyqtSignal(str)
+    removeTrackRequested = pyqtSignal(str)
     addClassRequested = pyqtSignal(str, float, float, object)
     enrollFileRequested = pyqtSignal(str, float, float)
     laneStateRequested = pyqtSignal(str, dict)

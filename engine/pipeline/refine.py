@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.audio import StemWriter, iter_blocks, read_audio
 from engine.constants import SAMPLE_RATE, SILENCE, class_index
-from engine.contract import AddClass, ChangeClass, ChangeTrack, Operation, RemoveClip
+from engine.contract import AddClass, ChangeClass, ChangeTrack, Operation, RemoveClip, RemoveTrack
 from engine.dsp import blend_weight
 from engine.errors import AudioError, ScenesplitError
 from engine.pipeline.assembly import build_tracks, normaliser, slot_records
@@ -41,15 +41,15 @@ def plan_overrides(manifest: Manifest, op: Operation) -> dict[int, list[dict]]:
                     "change or remove that clip first"
                 )
 
-    if isinstance(op, (ChangeClass, RemoveClip, ChangeTrack)):
-        if isinstance(op, ChangeTrack):
+    if isinstance(op, (ChangeClass, RemoveClip, ChangeTrack, RemoveTrack)):
+        if isinstance(op, (ChangeTrack, RemoveTrack)):
             track = manifest.track(op.track)
             if track is None:
                 raise ScenesplitError(f"no track {op.track!r} in this result")
             clips = track.clips
         else:
             clips = [manifest.clip(op.clip_id)]
-        label = SILENCE if isinstance(op, RemoveClip) else op.label
+        label = SILENCE if isinstance(op, (RemoveClip, RemoveTrack)) else op.label
         if label != SILENCE:
             class_index(label)
         for clip in clips:

@@ -92,6 +92,14 @@ class RemoveClipOp(BaseModel):
     clip_id: str = Field(min_length=1, max_length=200)
 
 
+class RemoveTrackOp(BaseModel):
+    """Remove every clip of a track."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["remove_track"]
+    track: str = Field(min_length=1, max_length=100)
+
+
 class AddClassOp(BaseModel):
     """Extract a class over a time range, optionally like a region or an example file."""
 
@@ -119,7 +127,8 @@ class AddClassOp(BaseModel):
 
 
 Operation = Annotated[
-    ChangeClassOp | ChangeTrackOp | RemoveClipOp | AddClassOp, Field(discriminator="kind")
+    ChangeClassOp | ChangeTrackOp | RemoveClipOp | RemoveTrackOp | AddClassOp,
+    Field(discriminator="kind"),
 ]
 
 

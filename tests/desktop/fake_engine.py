@@ -43,6 +43,9 @@ class FakeClient:
         self.slow_cancel = False  # a cancel takes effect only when the gate opens  # peak level of a class's stem (default 0.4)
         self._ids = itertools.count(1)
         self.closed = False
+        # Analysis windows (start, end) whose slots the manifest lists, as the engine's do;
+        # none by default (then the editor cannot tell which windows are full).
+        self.windows: list[tuple[float, float]] = []
 
     def health(self) -> dict:
         busy = any(j["state"] in ("queued", "running") for j in self.jobs.values())
@@ -172,7 +175,25 @@ class FakeClient:
             "options": {},
             "bundle": {"name": "fake-bundle"},
             "tracks": tracks,
-            "windows": [],
+            "windows": [
+                {
+                    "index": i,
+                    "start_s": s0,
+                    "end_s": s1,
+                    "stages": {},
+                    "slots": [
+                        {"label": label, "prob": 0.5, "energy": -3.0}
+                        for label in (
+                            sorted(
+                                {c["label"] for c in clips if c["end_s"] > s0 and c["start_s"] < s1}
+                            )
+                            + ["silence"] * 3
+                        )[:3]
+                    ],
+                    "overrides": [],
+                }
+                for i, (s0, s1) in enumerate(self.windows)
+            ],
             "history": history,
         }
         self.results.setdefault(job_id, {})[number] = {"manifest": manifest, "folder": folder}
@@ -212,6 +233,8 @@ class FakeClient:
                     c["label"] = op["label"]
         elif kind == "remove_clip":
             clips = [c for c in clips if c["id"] != op["clip_id"]]
+        elif kind == "remove_track":
+            clips = [c for c in clips if c["label"] != op["track"]]
         elif kind == "add_class":
             clips.append(
                 {

@@ -422,6 +422,45 @@ def test_lane_header_menu_changes_class_and_mutes(qtbot, window, recording, fake
     assert window.model.lane_state("Speech").mute
 
 
+def test_lane_menu_removes_a_lane_and_undo_brings_it_back(qtbot, window, recording, fake_engine):
+    separated(qtbot, window, recording)
+    menu = window.timeline.lane_menu("Doorbell")
+    next(a for a in menu.actions() if a.text() == "Remove lane").trigger()
+    wait_job(qtbot, window)
+    assert fake_engine.client.calls[-1][2] == {"kind": "remove_track", "track": "Doorbell"}
+    assert labels(window) == ["Dishes", "Speech"]
+    assert window.act_undo.text() == "Undo Remove Doorbell"
+    window.act_undo.trigger()
+    assert labels(window) == ["Dishes", "Doorbell", "Speech"]
+
+
+def test_a_full_window_is_named_before_a_class_is_added(qtbot, window, recording, fake_engine):
+    fake_engine.client.windows = [(0.0, 5.0), (5.0, 10.0)]
+    fake_engine.client.first_clips = [
+        ("Speech", 0.5, 2.0, 0.9),
+        ("Doorbell", 1.0, 3.0, 0.8),
+        ("Dishes", 2.0, 4.0, 0.7),
+        ("Cough", 6.0, 7.0, 0.6),
+    ]
+    assert window.open_path(str(recording))
+    window.act_separate.trigger()
+    wait_job(qtbot, window)
+    assert labels(window) == ["Cough", "Dishes", "Doorbell", "Speech"]
+    window.model.set_selection(1.0, 3.0)
+    menu = window.timeline.range_menu()
+    hint = menu.actions()[0]
+    assert not hint.isEnabled()
+    assert hint.text().startswith("0.0-5.0 s already holds 3 classes (Dishes, Doorbell, Speech)")
+    add = next(a.menu() for a in menu.actions() if a.text().startswith("Add class over"))
+    enabled = {a.text() for a in add.actions() if a.isEnabled()}
+    assert enabled == {"Dishes", "Doorbell", "Speech"}  # the window holds them already
+    window.model.set_selection(6.0, 8.0)  # the second window has room
+    menu = window.timeline.range_menu()
+    assert not menu.actions()[0].text().endswith("add another")
+    add = next(a.menu() for a in menu.actions() if a.text().startswith("Add class over"))
+    assert all(a.isEnabled() for a in add.actions())
+
+
 def test_extract_more_like_a_file(qtbot, window, recording, fake_engine, tmp_path):
     separated(qtbot, window, recording)
     example = tmp_path / "cough.wav"

@@ -9,7 +9,7 @@ import torch
 
 from engine.audio import write_audio
 from engine.constants import CLASSES, SILENCE
-from engine.contract import AddClass, ChangeClass, RemoveClip
+from engine.contract import AddClass, ChangeClass, RemoveClip, RemoveTrack
 from engine.errors import AudioError, Cancelled, ScenesplitError
 from engine.pipeline.manifest import Manifest
 from engine.pipeline.recording import separate_recording
@@ -167,7 +167,15 @@ def test_change_remove_and_add(separator, v1, tmp_path):
     other = m3.tracks[0].clips[0]
     m4 = refine_result(separator, tmp_path / "v3", ChangeClass(other.id, target), tmp_path / "v4")
     assert m4.track(target) is not None
+    # remove a whole track: its stem and every slot it held are gone, the other tracks stay
+    gone = m1.tracks[0].label
+    m6 = refine_result(separator, out, RemoveTrack(gone), tmp_path / "v6")
+    assert m6.track(gone) is None and not (tmp_path / "v6" / m1.tracks[0].file).exists()
+    assert {t.label for t in m6.tracks} == {t.label for t in m1.tracks} - {gone}
+    assert m6.history[-1] == {"version": 2, "kind": "remove_track", "track": gone}
     # bad operations are clear errors
+    with pytest.raises(ScenesplitError, match="no track"):
+        refine_result(separator, out, RemoveTrack("Kazoo"), tmp_path / "v7")
     with pytest.raises(ScenesplitError, match="no clip"):
         refine_result(separator, out, RemoveClip("Nope-9"), tmp_path / "v5")
     with pytest.raises(ScenesplitError, match="unknown class"):
