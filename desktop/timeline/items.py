@@ -73,6 +73,7 @@ class LaneViewBox(pg.ViewBox):
         # (seconds, button, screen position, keyboard modifiers)
         self.on_click: Callable[[float, Qt.MouseButton, QPointF, object], None] | None = None
         self.on_drag: Callable[[float, float, bool], None] | None = None
+        self.on_hover: Callable[[float], None] | None = None
 
     def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph API
         if self.on_click is None:
@@ -89,6 +90,10 @@ class LaneViewBox(pg.ViewBox):
         a = self.mapSceneToView(ev.buttonDownScenePos()).x()
         b = self.mapSceneToView(ev.scenePos()).x()
         self.on_drag(a, b, ev.isFinish())
+
+    def hoverEvent(self, ev):  # noqa: N802 - pyqtgraph API
+        if self.on_hover is not None and not ev.isExit():
+            self.on_hover(self.mapSceneToView(ev.scenePos()).x())
 
     def wheelEvent(self, ev, axis=None):  # noqa: N802 - the timeline handles wheels itself
         ev.ignore()

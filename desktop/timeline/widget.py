@@ -44,6 +44,9 @@ from desktop.timeline.peaks import PeakPyramid
 from engine.constants import FOA_CHANNEL_NAMES
 from engine.errors import Cancelled
 
+EDGE_PX = 5
+"""A drag that starts this close to a selection end moves that end."""
+
 NOTHING_FOUND = (
     "No sound events were found in this recording.\n\n"
     "If you hear one: drag on the ruler over where it sounds, then right-click the selection "
@@ -71,6 +74,7 @@ class TimelineWidget(QWidget):
     def __init__(self, model: TimelineModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
+        self._drag_anchor: float | None = None  # the fixed end of the selection being dragged
         self.mixture_peaks: PeakPyramid | None = None
         self.stem_peaks: dict[str, PeakPyramid] = {}
         self.lanes: list[Lane] = []
@@ -187,7 +191,34 @@ class TimelineWidget(QWidget):
 
     def _wire_box(self, box, lane: str | None) -> None:
         box.on_click = lambda t, button, pos, mods: self._clicked(t, button, pos, lane, mods)
-        box.on_drag = lambda a, b, done: self.model.set_selection(a, b)
+        box.on_drag = lambda a, b, done: self._dragged(box, a, b, done)
+        box.on_hover = lambda t: box.setCursor(
+            Qt.CursorShape.SizeHorCursor
+            if self._selection_edge(box, t) is not None
+            else Qt.CursorShape.ArrowCursor
+        )
+
+    def _selection_edge(self, box, t: float) -> float | None:
+        """The selection end within EDGE_PX pixels of time `t` in `box`, or None."""
+        sel = self.model.selection
+        width = box.width()
+        if sel is None or width <= 0:
+            return None
+        t0, t1 = self.model.view
+        tolerance = EDGE_PX * (t1 - t0) / width
+        near = [edge for edge in sel if abs(t - edge) <= tolerance]
+        return min(near, key=lambda edge: abs(t - edge)) if near else None
+
+    def _dragged(self, box, a: float, b: float, done: bool) -> None:
+        """A drag from `a` to `b` seconds: a new selection, or one end of the selection moved
+        when the drag started on it (the other end stays)."""
+        if self._drag_anchor is None:
+            edge = self._selection_edge(box, a)
+            sel = self.model.selection
+            self._drag_anchor = a if edge is None else (sel[1] if edge == sel[0] else sel[0])
+        self.model.set_selection(self._drag_anchor, b)
+        if done:
+            self._drag_anchor = None
 
     # -- model -> view ----------------------------------------------------------------------
 

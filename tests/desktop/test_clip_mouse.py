@@ -251,3 +251,38 @@ def test_shift_click_extends_the_selection_and_zoom_to_selection(qtbot, window, 
     qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     t0, t1 = window.model.view
     assert 1.7 < t0 < 2.0 and 6.5 < t1 < 6.8
+
+
+def test_a_selection_edge_is_dragged_and_a_drag_elsewhere_starts_anew(qtbot, window, recording):
+    separated(qtbot, window, recording)
+    ruler = window.timeline.ruler
+    viewport = ruler.plot.viewport()
+
+    def pixel(t: float) -> QPoint:
+        return ruler.plot.mapFromScene(ruler.box.mapViewToScene(QPointF(t, 0.5)))
+
+    def drag(t0: float, t1: float) -> None:
+        left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+        send_mouse(viewport, QEvent.Type.MouseButtonPress, pixel(t0), left, left)
+        for k in (1, 2, 3):
+            send_mouse(viewport, QEvent.Type.MouseMove, pixel(t0 + (t1 - t0) * k / 3), none, left)
+            qtbot.wait(20)
+        send_mouse(viewport, QEvent.Type.MouseButtonRelease, pixel(t1), left, none)
+
+    def selected(a: float, b: float) -> bool:
+        sel = window.model.selection
+        return sel is not None and abs(sel[0] - a) < 0.05 and abs(sel[1] - b) < 0.05
+
+    drag(2.0, 4.0)
+    qtbot.waitUntil(lambda: selected(2.0, 4.0), timeout=2000)
+    drag(4.0, 6.0)  # grabs the right end
+    qtbot.waitUntil(lambda: selected(2.0, 6.0), timeout=2000)
+    drag(2.0, 1.0)  # the left end
+    qtbot.waitUntil(lambda: selected(1.0, 6.0), timeout=2000)
+    drag(8.0, 9.0)  # away from both ends: a new selection
+    qtbot.waitUntil(lambda: selected(8.0, 9.0), timeout=2000)
+    # Hovering an end shows the resize cursor.
+    QTest.mouseMove(viewport, pixel(9.0))
+    qtbot.waitUntil(
+        lambda: ruler.box.cursor().shape() == Qt.CursorShape.SizeHorCursor, timeout=2000
+    )
