@@ -7,9 +7,19 @@ says "no audio output" and everything else keeps working.
 
 from __future__ import annotations
 
+import math
+from collections import deque
+
 import numpy as np
 import soundfile as sf
 from PyQt6.QtCore import QIODevice, QObject, QTimer, pyqtSignal
+
+LEVEL_BLOCK = 512
+"""Frames per level reading (16 ms at 32 kHz): finer than the meter's window."""
+LEVEL_HISTORY = 1024
+"""Level readings kept: far more than the sink buffers ahead of what is heard."""
+METER_WINDOW_S = 0.05
+"""The meter shows the peak of the last 50 ms heard."""
 
 
 def to_stereo(block: np.ndarray) -> np.ndarray:
@@ -55,6 +65,10 @@ class MixSource:
         self.start = int(start_s * self.rate)
         self.end = None if end_s is None else max(self.start + 1, int(end_s * self.rate))
         self.loop = loop and self.end is not None
+        self.emitted = 0
+        """Frames handed out so far (what the audio sink has to play, loops included)."""
+        self.levels: deque[tuple[int, float, float]] = deque(maxlen=LEVEL_HISTORY)
+        """(emitted frame at the block's end, peak left, peak right) of recent blocks."""
         self._seek(self.start)
 
     def _seek(self, frame: int) -> None:
@@ -81,7 +95,21 @@ class MixSource:
             parts.append(block)
             need -= block.shape[0]
         out = np.concatenate(parts) if parts else np.zeros((0, 2), np.float32)
-        return np.clip(out * self.gain, -1.0, 1.0)
+        out = np.clip(out * self.gain, -1.0, 1.0)
+        for a in range(0, out.shape[0], LEVEL_BLOCK):
+            block = np.abs(out[a : a + LEVEL_BLOCK])
+            self.emitted += block.shape[0]
+            self.levels.append((self.emitted, float(block[:, 0].max()), float(block[:, 1].max())))
+        return out
+
+    def peak_db(self, played: int, window: int) -> tuple[float, float]:
+        """Peak level (dBFS, left and right) of the frames `[played - window, played)` of the
+        stream, from the blocks read so far (-inf where none is known)."""
+        left = right = 0.0
+        for end, l_peak, r_peak in self.levels:
+            if end > played - window and end - LEVEL_BLOCK < played:
+                left, right = max(left, l_peak), max(right, r_peak)
+        return _db(left), _db(right)
 
     def _mix(self, frames: int) -> np.ndarray:
         """The next `frames` (fewer at the end of every file) summed in stereo."""
@@ -99,6 +127,10 @@ class MixSource:
         """Close the files."""
         for f in self.files:
             f.close()
+
+
+def _db(peak: float) -> float:
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
 def probe_output() -> tuple[bool, str]:
@@ -146,6 +178,8 @@ class Player(QObject):
 
     positionChanged = pyqtSignal(float)
     stateChanged = pyqtSignal(bool)
+    levelsChanged = pyqtSignal(float, float)
+    """Peak dBFS (left, right) of what was heard over the last tick; -inf, -inf on stop."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -198,6 +232,9 @@ class Player(QObject):
             return
         played = self._sink.processedUSecs() / 1e6
         source = self._source
+        if source is not None:
+            frames = int(played * source.rate)
+            self.levelsChanged.emit(*source.peak_db(frames, int(METER_WINDOW_S * source.rate)))
         if source is not None and source.loop:
             played %= (source.end - source.start) / source.rate
         self.positionChanged.emit(self._start_s + played)
@@ -215,6 +252,7 @@ class Player(QObject):
             self._sink.deleteLater()
             self._sink = None
             self.stateChanged.emit(False)
+            self.levelsChanged.emit(-math.inf, -math.inf)
         if self._source is not None:
             self._source.close()
             self._source = None

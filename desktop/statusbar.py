@@ -6,6 +6,8 @@ import time
 
 from PyQt6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
+from desktop.meter import LevelMeter
+
 VERBS = {"separate": "Separating", "refine": "Re-extracting", "export": "Exporting"}
 
 
@@ -47,6 +49,9 @@ class StatusPanel:
         self.audio_label = QLabel("no audio output" if audio_reason else "")
         self.audio_label.setToolTip(audio_reason or "")
         self.engine_label = QLabel("engine: starting…")
+        self.meter = LevelMeter()
+        self.meter.setVisible(audio_reason is None)  # no output: nothing is ever heard
+        bar.addPermanentWidget(self.meter)
         bar.addPermanentWidget(self.audio_label)
         bar.addPermanentWidget(self.engine_label)
 

@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         t.dragLaneRequested.connect(self.drag_lane)
         t.dragClipRequested.connect(self.drag_clip)
         self.player.positionChanged.connect(self._play_position)
+        self.player.levelsChanged.connect(self.status.meter.set_levels)
         self.player.stateChanged.connect(lambda on: self.act_play.setText("Stop" if on else "Play"))
         self.player.stateChanged.connect(lambda _on: self._update_actions())
         self._attach_link(s.link)

@@ -91,3 +91,36 @@ def test_player_plays_through_a_real_audio_output(qtbot, recording):
     with qtbot.waitSignal(player.stateChanged) as stopped:
         player.stop()
     assert stopped.args == [False] and not player.playing
+
+
+def test_the_meter_reads_what_the_sink_has_played_not_what_it_buffered(tmp_path):
+    x = np.zeros((64_000, 2), np.float32)
+    x[:32_000, 0] = 0.5  # left at -6 dBFS for the first second, right at -20 dBFS
+    x[:32_000, 1] = 0.1
+    sf.write(str(tmp_path / "s.wav"), x, 32_000, subtype="FLOAT")
+    src = playback.MixSource([str(tmp_path / "s.wav")])
+    src.read(64_000)  # the sink reads far ahead of what is heard
+    left, right = src.peak_db(16_000, 1_600)
+    assert left == pytest.approx(-6.02, abs=0.01) and right == pytest.approx(-20.0, abs=0.01)
+    assert src.peak_db(60_000, 1_600) == (-np.inf, -np.inf)  # silence is heard by then
+    src.close()
+
+
+def test_level_meter_holds_peaks_marks_clipping_and_clears_on_stop(qtbot):
+    from desktop.meter import LevelMeter, fraction
+    from tests.desktop.conftest import screenshot
+
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.show()
+    meter.set_levels(-6.0, -20.0, now=100.0)
+    meter.set_levels(-30.0, -30.0, now=100.5)
+    assert meter.levels == [-30.0, -30.0] and meter.peaks == [-6.0, -20.0]
+    meter.set_levels(-30.0, -30.0, now=102.0)  # held 1.5 s, then it follows
+    assert meter.peaks == [-30.0, -30.0] and not meter.clipped
+    meter.set_levels(0.0, -3.0, now=102.1)
+    assert meter.clipped
+    screenshot(meter, "level_meter")
+    meter.set_levels(-np.inf, -np.inf)
+    assert meter.peaks == [-np.inf, -np.inf] and not meter.clipped
+    assert fraction(-60.0) == 0.0 and fraction(-30.0) == 0.5 and fraction(3.0) == 1.0
