@@ -42,6 +42,9 @@ def build_menus(w) -> None:
     view = bar.addMenu("&View")
     for act in (w.act_zoom_in, w.act_zoom_out, w.act_zoom_sel, w.act_fit, w.act_spec):
         view.addAction(act)
+    view.addSeparator()
+    view.addAction(w.act_taller)
+    view.addAction(w.act_shorter)
     transport = bar.addMenu("&Transport")
     for act in (w.act_play, w.act_play_loop, w.act_stems, w.act_home, w.act_end):
         transport.addAction(act)

@@ -125,6 +125,15 @@ class MainWindow(QMainWindow):
             "Zoom to selection", self.model.zoom_to_selection, "Ctrl+E", tip="show the selection"
         )
         self.act_spec = a("Spectrogram", self.timeline.set_spectrogram, "Ctrl+G", checkable=True)
+        lanes = self.model
+        self.act_taller = a(
+            "Taller lanes", lambda: lanes.set_lane_height(lanes.lane_height * 1.25), "Ctrl+Shift+Up"
+        )
+        self.act_shorter = a(
+            "Shorter lanes",
+            lambda: lanes.set_lane_height(lanes.lane_height / 1.25),
+            "Ctrl+Shift+Down",
+        )
         self.act_home = a("Go to start", lambda: self.model.set_playhead(0.0), "Home")
         self.act_end = a("Go to end", lambda: self.model.set_playhead(self.model.duration_s), "End")
         self.act_left = a("Scroll left", lambda: self.model.scroll(-0.25), "Left")

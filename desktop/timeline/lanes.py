@@ -22,11 +22,12 @@ from PyQt6.QtWidgets import (
 
 from desktop import theme
 from desktop.timeline.items import ClipItem, LaneViewBox, Waveform, format_time
+from desktop.timeline.model import LANE_HEIGHTS
 from engine.constants import CLASSES
 
 HEADER_WIDTH = 210
 CHANGE_CLASS = "Change class…"
-LANE_HEIGHT = 74
+LANE_HEIGHT = LANE_HEIGHTS[1]
 MIXTURE_HEIGHT = 168
 
 
@@ -50,11 +51,38 @@ class Strip:
         box.addItem(self.playhead, ignoreBounds=True)
 
 
+class ResizeHandle(QWidget):
+    """The thin bar under a lane: dragging it up or down sets the lanes' height."""
+
+    HEIGHT = 5
+
+    def __init__(self, on_resize):
+        super().__init__()
+        self.setFixedHeight(self.HEIGHT)
+        self.setCursor(Qt.CursorShape.SizeVerCursor)
+        self.setToolTip("drag to make the lanes taller or shorter")
+        self.on_resize = on_resize  # (pixels moved since the press, press done?) -> None
+        self._pressed_y: float | None = None
+
+    def mousePressEvent(self, ev):  # noqa: N802 - Qt API
+        self._pressed_y = ev.globalPosition().y()
+
+    def mouseMoveEvent(self, ev):  # noqa: N802 - Qt API
+        if self._pressed_y is not None:
+            self.on_resize(ev.globalPosition().y() - self._pressed_y, False)
+
+    def mouseReleaseEvent(self, ev):  # noqa: N802 - Qt API
+        if self._pressed_y is not None:
+            self.on_resize(ev.globalPosition().y() - self._pressed_y, True)
+        self._pressed_y = None
+
+
 class Lane:
     """A class lane: header, strip, stem envelope and clip items."""
 
     def __init__(self, track: dict, header: LaneHeader, strip: Strip, row: QWidget, colour: str):
         self.track, self.header, self.strip, self.row = track, header, strip, row
+        self.handle: ResizeHandle | None = None
         self.wave = Waveform(strip.box, QColor(colour).lighter(135).name(), 0.42, 0.32)
         self.wave.fill.setOpacity(0.45)
         self.clips: list[ClipItem] = []
@@ -162,6 +190,13 @@ class LaneHeader(QFrame):
         col.addWidget(self.combo)
         outer.addLayout(col, 1)
         self.set_colour(colour)
+
+    def set_height(self, height: int) -> None:
+        """Fit the header to a lane of `height` pixels (short lanes keep name, M and S)."""
+        self.setFixedHeight(height)
+        self.swatch.setMinimumHeight(height - 1)
+        self.combo.setVisible(height >= 70)
+        self.detail.setVisible(height >= 50)
 
     def set_peak(self, peak: float) -> None:
         """Show the stem's peak level (linear full scale 1.0) in dBFS beside the lane's facts."""

@@ -14,6 +14,8 @@ from engine.constants import SILENCE
 
 MIN_SPAN_S = 0.005
 """Narrowest visible stretch (a few hundred samples)."""
+LANE_HEIGHTS = (40, 74, 400)
+"""Class lane height in pixels: (smallest, default, largest)."""
 
 
 class TimelineModel(QObject):
@@ -26,6 +28,7 @@ class TimelineModel(QObject):
     selectionChanged = pyqtSignal()
     playheadChanged = pyqtSignal(float)
     clipSelected = pyqtSignal(object)
+    laneHeightChanged = pyqtSignal(int)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -35,6 +38,7 @@ class TimelineModel(QObject):
         self.selection: tuple[float, float] | None = None
         self.playhead = 0.0
         self.selected_clip: str | None = None
+        self.lane_height = LANE_HEIGHTS[1]
 
     # -- project and result -----------------------------------------------------------------
 
@@ -118,6 +122,13 @@ class TimelineModel(QObject):
         return [lb for lb in labels if not self.lane_state(lb).mute]
 
     # -- view, selection, playhead ----------------------------------------------------------
+
+    def set_lane_height(self, pixels: float) -> None:
+        """Height of every class lane, within LANE_HEIGHTS (a view setting, not an edit)."""
+        height = int(round(min(max(pixels, LANE_HEIGHTS[0]), LANE_HEIGHTS[2])))
+        if height != self.lane_height:
+            self.lane_height = height
+            self.laneHeightChanged.emit(height)
 
     def set_view(self, t0: float, t1: float) -> None:
         """Show t0..t1 seconds (clamped to the recording, at least MIN_SPAN_S wide)."""

@@ -34,6 +34,7 @@ from desktop.timeline.lanes import (
     Lane,
     LaneHeader,
     MixtureHeader,
+    ResizeHandle,
     Strip,
     describe_file,
     lane_colour,
@@ -75,6 +76,7 @@ class TimelineWidget(QWidget):
         super().__init__(parent)
         self.model = model
         self._drag_anchor: float | None = None  # the fixed end of the selection being dragged
+        self._resize_from: int | None = None  # the lane height when a resize handle was pressed
         self.mixture_peaks: PeakPyramid | None = None
         self.stem_peaks: dict[str, PeakPyramid] = {}
         self.lanes: list[Lane] = []
@@ -93,6 +95,7 @@ class TimelineWidget(QWidget):
         model.resultChanged.connect(self._result_changed)
         model.viewChanged.connect(self._view_changed)
         model.selectionChanged.connect(self._selection_changed)
+        model.laneHeightChanged.connect(self._lane_height_changed)
         model.playheadChanged.connect(self._playhead_moved)
         model.laneStateChanged.connect(self._lane_state_changed)
         model.clipSelected.connect(self._clip_selected)
@@ -324,8 +327,14 @@ class TimelineWidget(QWidget):
         strip = Strip(plot, box)
         self._wire_box(box, lane=label)
         row = QWidget()
-        row.setLayout(self._row(header, plot, LANE_HEIGHT))
+        column = QVBoxLayout(row)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(self._row(header, plot, LANE_HEIGHT))
         lane = Lane(track, header, strip, row, colour)
+        lane.handle = ResizeHandle(self._resize_lanes)
+        column.addWidget(lane.handle)
+        self._set_lane_height(lane, self.model.lane_height)
         for clip in track.get("clips", []):
             item = ClipItem(clip, colour)
             item.on_click = self._clip_clicked
@@ -385,6 +394,23 @@ class TimelineWidget(QWidget):
             t0, t1 = self.model.view
             text = f"view {format_time(t0, t1 - t0)}–{format_time(t1, t1 - t0)}"
         self.range_label.setText(text)
+
+    def _resize_lanes(self, moved_px: float, done: bool) -> None:
+        """A lane's handle moved `moved_px` since it was pressed: every lane follows."""
+        if self._resize_from is None:
+            self._resize_from = self.model.lane_height
+        self.model.set_lane_height(self._resize_from + moved_px)
+        if done:
+            self._resize_from = None
+
+    @staticmethod
+    def _set_lane_height(lane: Lane, height: int) -> None:
+        lane.header.set_height(height)
+        lane.strip.plot.setFixedHeight(height)
+
+    def _lane_height_changed(self, height: int) -> None:
+        for lane in self.lanes:
+            self._set_lane_height(lane, height)
 
     def _selection_changed(self) -> None:
         self._update_range_label()

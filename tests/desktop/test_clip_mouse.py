@@ -34,6 +34,9 @@ def clip_at(window, clip_id: str):
     raise AssertionError(f"no clip {clip_id} drawn")
 
 
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
 def send_mouse(widget, kind, pos: QPoint, button, buttons) -> None:
     """A mouse event with the given held buttons (QTest.mouseMove cannot hold a button)."""
     glob = QPointF(widget.mapToGlobal(pos))
@@ -286,3 +289,27 @@ def test_a_selection_edge_is_dragged_and_a_drag_elsewhere_starts_anew(qtbot, win
     qtbot.waitUntil(
         lambda: ruler.box.cursor().shape() == Qt.CursorShape.SizeHorCursor, timeout=2000
     )
+
+
+def test_lanes_resize_by_their_handle_and_from_the_keyboard(qtbot, window, recording):
+    separated(qtbot, window, recording)
+    lane = window.timeline.lanes[0]
+    handle = lane.handle
+    start = lane.strip.plot.height()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    centre = QPoint(handle.width() // 2, 2)
+    send_mouse(handle, QEvent.Type.MouseButtonPress, centre, left, left)
+    for dy in (10, 30, 60):
+        send_mouse(handle, QEvent.Type.MouseMove, centre + QPoint(0, dy), none, left)
+    send_mouse(handle, QEvent.Type.MouseButtonRelease, centre + QPoint(0, 60), left, none)
+    assert all(x.strip.plot.height() == start + 60 for x in window.timeline.lanes)
+    assert all(x.header.height() == start + 60 for x in window.timeline.lanes)
+    settle(qtbot, window)
+    assert lane.row.height() == start + 60 + lane.handle.height()
+    screenshot(window, "lanes_taller")
+    for _ in range(8):
+        qtbot.keyClick(window, Qt.Key.Key_Down, CTRL_SHIFT)
+    assert lane.strip.plot.height() == 40  # the smallest: name, M and S still shown
+    assert not lane.header.combo.isVisible() and lane.header.mute.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Up, CTRL_SHIFT)
+    assert lane.strip.plot.height() == 50
