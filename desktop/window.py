@@ -518,8 +518,17 @@ class MainWindow(QMainWindow):
             n = len(self.model.tracks())
             self.status.message(f"separated: {n} lane{'s' * (n != 1)}")
         elif kind == "refine":
-            self.status.message(f"re-extracted: {self.session.undo.undoText()}")
+            self.status.message(f"re-extracted: {self.session.undo.undoText()}{self._rerun_cost()}")
         self._update_actions()
+
+    def _rerun_cost(self) -> str:
+        """What the last correction re-ran, as the engine reported it (" (2 of 9 windows)")."""
+        current = self.model.project.current if self.model.project else None
+        manifest = current.manifest if current else {}
+        rerun, total = manifest.get("rerun_windows"), len(manifest.get("windows", []))
+        if rerun is None or not total:
+            return ""
+        return f" ({len(rerun)} of {total} window{'s' * (total != 1)} re-run)"
 
     # -- edits ------------------------------------------------------------------------------
 

@@ -83,6 +83,9 @@ class Manifest:
     versions: dict[str, str] = field(default_factory=dict)
     created: str = ""
     format: int = FORMAT
+    rerun_windows: list[int] = field(default_factory=list)
+    """The windows a correction re-ran to make this version (empty for a separation): the
+    rest of the recording was not touched."""
 
     def track(self, label: str) -> Track | None:
         """The track of `label`, if any."""

@@ -165,6 +165,7 @@ def refine_result(
         )
     manifest.parent = str(result_dir.resolve())
     manifest.version = version
+    manifest.rerun_windows = affected
     manifest.history.append({"version": version, **op.to_dict()})
     manifest.save(out_dir)
     return manifest

@@ -248,7 +248,18 @@ class FakeClient:
                 }
             )
         number = max(versions) + 1
-        self._write(parent["id"], number, base["recording"], clips, base["history"] + [op])
+        written = self._write(
+            parent["id"], number, base["recording"], clips, base["history"] + [op]
+        )
+        # What the engine re-runs: the windows under the clips the correction touched.
+        before = {c["id"]: c for t in base["tracks"] for c in t["clips"]}
+        touched = [c for c in clips if before.get(c["id"]) != c]
+        touched += [c for cid, c in before.items() if cid not in {x["id"] for x in clips}]
+        written["rerun_windows"] = [
+            i
+            for i, (s0, s1) in enumerate(self.windows)
+            if any(c["end_s"] > s0 and c["start_s"] < s1 for c in touched)
+        ]
         job["result_version"] = number
         parent["versions"] = sorted(versions)
 

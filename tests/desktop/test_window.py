@@ -461,6 +461,16 @@ def test_a_full_window_is_named_before_a_class_is_added(qtbot, window, recording
     assert all(a.isEnabled() for a in add.actions())
 
 
+def test_a_correction_says_how_much_it_re_ran(qtbot, window, recording, fake_engine):
+    fake_engine.client.windows = [(0.0, 5.0), (5.0, 10.0)]
+    separated(qtbot, window, recording)
+    messages = []
+    window.status.bar.messageChanged.connect(messages.append)
+    window.session.remove_clip("c0")  # Speech 1-3 s: the first window only
+    wait_job(qtbot, window)
+    assert any(m.endswith("(1 of 2 windows re-run)") for m in messages), messages
+
+
 def test_extract_more_like_a_file(qtbot, window, recording, fake_engine, tmp_path):
     separated(qtbot, window, recording)
     example = tmp_path / "cough.wav"

@@ -153,6 +153,7 @@ def test_change_remove_and_add(separator, v1, tmp_path):
     )
     for w, s in clip.sources:
         assert m2.windows[w].slots[s].label == SILENCE
+    assert m2.rerun_windows == sorted({w for w, _s in clip.sources})  # nothing else re-ran
     assert Manifest.load(out).to_dict() == before  # v1 untouched
     # add a new class over a range into the freed slot
     new = next(c for c in CLASSES if m2.track(c) is None)
