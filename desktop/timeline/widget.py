@@ -46,6 +46,8 @@ from engine.constants import FOA_CHANNEL_NAMES
 from engine.errors import Cancelled
 
 EDGE_PX = 5
+MIXTURE_HEIGHTS = (100, 900)
+"""The mixture strip's height range in pixels (it starts at MIXTURE_HEIGHT)."""
 """A drag that starts this close to a selection end moves that end."""
 
 NOTHING_FOUND = (
@@ -77,6 +79,7 @@ class TimelineWidget(QWidget):
         self.model = model
         self._drag_anchor: float | None = None  # the fixed end of the selection being dragged
         self._resize_from: int | None = None  # the lane height when a resize handle was pressed
+        self._mixture_from: int | None = None  # the same for the mixture strip
         self.mixture_peaks: PeakPyramid | None = None
         self.stem_peaks: dict[str, PeakPyramid] = {}
         self.lanes: list[Lane] = []
@@ -147,6 +150,9 @@ class TimelineWidget(QWidget):
             box.addItem(item, ignoreBounds=True)
             self.freq_labels.append((hz, item))
         outer.addLayout(self._row(self.mixture_header, plot, MIXTURE_HEIGHT, SCROLLBAR))
+        # The mixture strip (waveforms or spectrogram) is resized by the bar under it.
+        self.mixture_handle = ResizeHandle(self._resize_mixture)
+        outer.addWidget(self.mixture_handle)
 
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -402,6 +408,18 @@ class TimelineWidget(QWidget):
         self.model.set_lane_height(self._resize_from + moved_px)
         if done:
             self._resize_from = None
+
+    def _resize_mixture(self, moved_px: float, done: bool) -> None:
+        """The mixture's handle moved `moved_px` since it was pressed."""
+        if self._mixture_from is None:
+            self._mixture_from = self.mixture.plot.height()
+        height = int(
+            min(max(self._mixture_from + moved_px, MIXTURE_HEIGHTS[0]), MIXTURE_HEIGHTS[1])
+        )
+        self.mixture_header.setFixedHeight(height)
+        self.mixture.plot.setFixedHeight(height)
+        if done:
+            self._mixture_from = None
 
     @staticmethod
     def _set_lane_height(lane: Lane, height: int) -> None:

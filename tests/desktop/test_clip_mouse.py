@@ -313,3 +313,17 @@ def test_lanes_resize_by_their_handle_and_from_the_keyboard(qtbot, window, recor
     assert not lane.header.combo.isVisible() and lane.header.mute.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_Up, CTRL_SHIFT)
     assert lane.strip.plot.height() == 50
+
+
+def test_the_mixture_strip_resizes_by_its_handle(qtbot, window, recording):
+    assert window.open_path(str(recording))
+    handle = window.timeline.mixture_handle
+    plot = window.timeline.mixture.plot
+    start = plot.height()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    centre = QPoint(handle.width() // 2, 2)
+    send_mouse(handle, QEvent.Type.MouseButtonPress, centre, left, left)
+    send_mouse(handle, QEvent.Type.MouseMove, centre + QPoint(0, 120), none, left)
+    send_mouse(handle, QEvent.Type.MouseButtonRelease, centre + QPoint(0, 120), left, none)
+    assert plot.height() == start + 120
+    assert window.timeline.mixture_header.height() == start + 120
