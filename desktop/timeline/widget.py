@@ -46,6 +46,7 @@ from engine.constants import FOA_CHANNEL_NAMES
 from engine.errors import Cancelled
 
 EDGE_PX = 5
+LABEL_BACKING = (26, 27, 30, 200)
 MIXTURE_HEIGHTS = (100, 900)
 """The mixture strip's height range in pixels (it starts at MIXTURE_HEIGHT)."""
 """A drag that starts this close to a selection end moves that end."""
@@ -56,6 +57,14 @@ NOTHING_FOUND = (
     "and choose “Add class over …”, or “Extract more like this region as …” to find "
     "every sound like the one selected."
 )
+
+
+def strip_label(text: str) -> pg.TextItem:
+    """A label drawn over a strip's waveform or spectrogram (channel name, frequency) on a
+    dark backing, so it stays readable over whatever is under it."""
+    item = pg.TextItem(text, color=theme.TEXT, anchor=(0, 0.5), fill=pg.mkBrush(LABEL_BACKING))
+    item.setZValue(25)
+    return item
 
 
 class TimelineWidget(QWidget):
@@ -144,9 +153,8 @@ class TimelineWidget(QWidget):
         box.addItem(self.spec_item, ignoreBounds=True)
         self.freq_labels: list[tuple[float, pg.TextItem]] = []
         for hz, text in ((100, "100 Hz"), (1000, "1 kHz"), (10_000, "10 kHz")):
-            item = pg.TextItem(text, color=theme.TEXT, anchor=(0, 0.5))
+            item = strip_label(text)
             item.setVisible(False)
-            item.setZValue(5)
             box.addItem(item, ignoreBounds=True)
             self.freq_labels.append((hz, item))
         outer.addLayout(self._row(self.mixture_header, plot, MIXTURE_HEIGHT, SCROLLBAR))
@@ -266,7 +274,7 @@ class TimelineWidget(QWidget):
             centre = 1.0 - (i + 0.5) / n
             self.mixture_waves.append(Waveform(self.mixture.box, theme.WAVEFORM, centre, 0.46 / n))
             name = FOA_CHANNEL_NAMES[i] if peaks and peaks.channels == 4 else f"ch{i + 1}"
-            text = pg.TextItem(name, color=theme.TEXT_DIM, anchor=(0, 0.5))
+            text = strip_label(name)
             text.setPos(self.model.view[0], centre)
             self.mixture.box.addItem(text, ignoreBounds=True)
             self.channel_labels.append(text)
