@@ -63,6 +63,7 @@ class DeftMambaConfig:
     # last region runs to bin 640. Empty = one uniform region of `freq_stride`.
     freq_bands: tuple[tuple[int, int], ...] = ()
     output: str = "direct"  # "direct" (re/im of the target) or "mask" (complex mask, see above)
+    trunk: str = "deft"  # "deft", or "unet": the convolutional control (engine.models.unet)
 
 
 class DeftMamba(nn.Module):
@@ -121,21 +122,35 @@ class DeftMamba(nn.Module):
     def forward(
         self, spec: torch.Tensor, length: int, embedding: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        c = self.config
-        b, _, t, f = spec.shape
-        if c.freq_bands:
-            x = self.bands.encode(spec)
-        else:
-            pad_f = (-f) % c.freq_stride
-            x = self.encoder(F.pad(spec, (0, pad_f)) if pad_f else spec)
-        x = self.encoder_norm(x).permute(0, 2, 3, 1).contiguous()  # [B, T, F', D]
+        b, _, t, _ = spec.shape
+        x = self._encode(spec)
         for freq_block, time_block in zip(self.freq_blocks, self.time_blocks, strict=True):
             _, _, fp, d = x.shape
             x = self._run(freq_block, x.view(b * t, fp, d), embedding).view(b, t, fp, d)
             x = x.transpose(1, 2).contiguous()  # [B, F', T, D]
             x = self._run(time_block, x.view(b * fp, t, d), embedding).view(b, fp, t, d)
             x = x.transpose(1, 2).contiguous()
-        _, _, fp, d = x.shape
+        return self._decode(x, spec, length)
+
+    def _encode(self, spec: torch.Tensor) -> torch.Tensor:
+        """Spectral channels `[B, C, T, 641]` -> frequency tokens `[B, T, F', D]`."""
+        c = self.config
+        f = spec.shape[-1]
+        if c.freq_bands:
+            x = self.bands.encode(spec)
+        else:
+            pad_f = (-f) % c.freq_stride
+            x = self.encoder(F.pad(spec, (0, pad_f)) if pad_f else spec)
+        return self.encoder_norm(x).permute(0, 2, 3, 1).contiguous()
+
+    def _decode(
+        self, x: torch.Tensor, spec: torch.Tensor, length: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Trunk features `[B, T, F', D]` -> (waveforms `[B, S, length]`, objects): object
+        separator, audio decoder, mask on the reference channel when asked, iSTFT."""
+        c = self.config
+        b, t, fp, d = x.shape
+        f = spec.shape[-1]
         objects = self.separator_act(self.separator(x)).view(b, t, fp, c.n_objects, d)
         objects = objects.permute(0, 3, 1, 2, 4)  # [B, S, T, F', D]
         features = objects.reshape(b * c.n_objects, t, fp, d).permute(0, 3, 1, 2)

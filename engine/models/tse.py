@@ -16,13 +16,13 @@ from torch import nn
 
 from engine.constants import N_CHANNELS, N_FOREGROUND, N_INTERFERENCE, NUM_CLASSES
 from engine.models.deft_mamba import (
-    DeftMamba,
     DeftMambaConfig,
     check_waveform,
     level,
     spectral_input,
 )
 from engine.models.outputs import SeparatorOutput
+from engine.models.unet import make_trunk
 
 CLUE_DIM = N_FOREGROUND * NUM_CLASSES  # 54
 
@@ -70,7 +70,7 @@ class DeftMambaTSE(nn.Module):
             raise ValueError(f"TSE needs n_objects 6, got {config.n_objects}")
         self.config = config
         self.clue_encoder = ClueEncoder(config.film_dim)
-        self.trunk = DeftMamba(config)
+        self.trunk = make_trunk(config)
 
     def forward(
         self, mixture: torch.Tensor, enrollment: torch.Tensor, class_clue: torch.Tensor
@@ -107,6 +107,16 @@ CONFIGS = {
         chunk_size=16,
         film_dim=64,
         output="mask",
+    ),
+    # The control (issue 13): the same clue FiLM on a convolutional U-Net trunk.
+    "cpu-unet": TSEConfig(
+        dim=32,
+        n_blocks=4,
+        freq_stride=16,
+        attn_head_dim=None,
+        film_dim=64,
+        output="mask",
+        trunk="unet",
     ),
     "tiny": TSEConfig(
         dim=8,

@@ -17,13 +17,13 @@ from torch import nn
 
 from engine.constants import N_CHANNELS, N_FOREGROUND, N_INTERFERENCE, NUM_CLASSES
 from engine.models.deft_mamba import (
-    DeftMamba,
     DeftMambaConfig,
     check_waveform,
     level,
     spectral_input,
 )
 from engine.models.outputs import SeparatorOutput
+from engine.models.unet import make_trunk
 
 
 @dataclass
@@ -71,7 +71,7 @@ class DeftMambaUSS(nn.Module):
                 f"{config.n_objects}"
             )
         self.config = config
-        self.trunk = DeftMamba(config)
+        self.trunk = make_trunk(config)
         self.class_decoder = ClassDecoder(config.dim, config.class_hidden)
 
     def forward(self, mixture: torch.Tensor) -> SeparatorOutput:
@@ -129,6 +129,8 @@ CPU_CANDIDATES = {
     "cpu-bands": dataclasses.replace(CONFIGS["cpu"], freq_stride=1, freq_bands=CPU_BANDS),
     "cpu-wide": dataclasses.replace(CONFIGS["cpu"], dim=48, n_blocks=3),
     "cpu-fine": dataclasses.replace(CONFIGS["cpu"], freq_stride=8),
+    # The control: a convolutional U-Net of the DCASE baseline's family (engine.models.unet).
+    "cpu-unet": dataclasses.replace(CONFIGS["cpu"], trunk="unet"),
 }
 """USS configs compared for the CPU tier at equal CPU time (`scenesplit train uss --config
 cpu model=<name>`); the winner is `cpu`."""
