@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from PyQt6.QtCore import QMimeData, Qt
-from PyQt6.QtGui import QKeySequence
+from PyQt6.QtGui import QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import (
     QColorDialog,
     QFileDialog,
@@ -35,6 +35,8 @@ from engine.errors import ScenesplitError
 
 AUDIO_PATTERNS = "*.wav *.flac *.ogg *.aif *.aiff *.w64 *.rf64 *.caf"
 AUDIO_FILTER = f"Audio ({AUDIO_PATTERNS});;All files (*)"
+DEFAULT_SIZE = (1320, 820)
+"""The window's size on a screen with room for it."""
 
 
 class MainWindow(QMainWindow):
@@ -49,7 +51,13 @@ class MainWindow(QMainWindow):
         """The EngineSettings in use (set by the app; None: defaults)."""
         self.recent = RecentFiles(store())
         self.setWindowTitle("Scenesplit")
-        self.resize(1320, 820)
+        # Fit the screen it opens on: small screens, and no window manager to shrink it.
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        self.resize(
+            min(DEFAULT_SIZE[0], room.width()) if room else DEFAULT_SIZE[0],
+            min(DEFAULT_SIZE[1], room.height()) if room else DEFAULT_SIZE[1],
+        )
         self.setAcceptDrops(True)
         self.timeline = TimelineWidget(self.model)
         self._build_central()
