@@ -49,10 +49,11 @@ class FakeRunner:
         self.ran.append(job.id)
         reporter = ProgressReporter(job.kind, self.steps, progress, cancel)
         reporter.update(0, "starting")
-        self.started.set()
         for i in range(1, self.steps + 1):
-            # A half-written stem exists while the job runs, as with the real pipeline.
+            # A half-written stem exists while the job runs, as with the real pipeline; `started`
+            # is set only once it exists, so a test never looks between the two.
             (out_dir / "partial.wav").write_bytes(b"RIFF")
+            self.started.set()
             while not self.gate.wait(0.01):
                 reporter.check()
             if self.fail_with is not None:
