@@ -8,6 +8,7 @@ injected by Res-FiLM after the first norm of every hybrid block. Foreground slot
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -108,16 +109,6 @@ CONFIGS = {
         film_dim=64,
         output="mask",
     ),
-    # The control (issue 13): the same clue FiLM on a convolutional U-Net trunk.
-    "cpu-unet": TSEConfig(
-        dim=32,
-        n_blocks=4,
-        freq_stride=16,
-        attn_head_dim=None,
-        film_dim=64,
-        output="mask",
-        trunk="unet",
-    ),
     "tiny": TSEConfig(
         dim=8,
         n_blocks=1,
@@ -131,3 +122,5 @@ CONFIGS = {
         film_dim=16,
     ),
 }
+# The control (issue 13): the same clue FiLM on a convolutional U-Net trunk.
+CONFIGS["cpu-unet"] = dataclasses.replace(CONFIGS["cpu"], trunk="unet")
