@@ -63,6 +63,15 @@ setup() {
         x11-apps >/dev/null; } || echo "warning: could not install audacity xvfb x11-apps (apt)" >&2
     fi
   fi
+  # Playback is tested through a real audio output: a private PulseAudio server with a null
+  # sink (tests/desktop/conftest.py); without it those tests skip and say why.
+  if ! command -v pulseaudio >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends pulseaudio >/dev/null; } \
+        || echo "warning: could not install pulseaudio (apt)" >&2
+    fi
+  fi
   # The REAPER scripts are tested with lua5.4 against a fake REAPER API; without it they skip.
   if ! command -v lua5.4 >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

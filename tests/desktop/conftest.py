@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,47 @@ def write_foa(path: Path, seconds: float = 10.0, rate: int = 32_000, seed: int =
     x = 0.2 * np.sin(2 * np.pi * 90 * t) * np.exp(-((t % 2.5) * 2)) + 0.01 * rng.standard_normal(n)
     sf.write(str(path), np.stack([w, y, z, x], 1).astype(np.float32), rate, subtype="FLOAT")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audio_output(tmp_path_factory):
+    """A private PulseAudio server with a null sink for the whole session, so playback is tested
+    through a real audio output on machines without a sound card (`packaging/dev.sh` installs
+    pulseaudio; without it the playback tests skip and say why)."""
+    if os.environ.get("PULSE_SERVER") or shutil.which("pulseaudio") is None:
+        yield None
+        return
+    runtime = tmp_path_factory.mktemp("pulse")
+    socket = runtime / "native"
+    env = {**os.environ, "PULSE_RUNTIME_PATH": str(runtime), "HOME": str(runtime)}
+    server = subprocess.Popen(
+        [
+            "pulseaudio",
+            "-n",  # no default.pa: nothing but the two modules below
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "--disallow-exit",
+            f"--load=module-native-protocol-unix auth-anonymous=1 socket={socket}",
+            "--load=module-null-sink sink_name=scenesplit_test",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not socket.exists() and server.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not socket.exists():
+        server.kill()
+        yield None
+        return
+    os.environ["PULSE_SERVER"] = f"unix:{socket}"
+    try:
+        yield f"unix:{socket}"
+    finally:
+        del os.environ["PULSE_SERVER"]
+        server.terminate()
+        server.wait(5)
 
 
 @pytest.fixture(autouse=True)
