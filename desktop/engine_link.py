@@ -130,10 +130,9 @@ class EngineLink(QObject):
         parent: QObject | None = None,
     ):
         super().__init__(parent)
-        self.where = where
+        self._where = where
         self.local_workdir = local_workdir
         """A local engine's work directory: its result folders are used in place."""
-        """Where the engine runs ("local", "remote URL"), for the status bar."""
         self._factory = engine_factory
         self._engine: Any = None
         self.client: Any = None
@@ -144,6 +143,12 @@ class EngineLink(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(health_interval_ms)
         self._timer.timeout.connect(self.check_health)
+
+    @property
+    def where(self) -> str:
+        """Where the engine runs ("local", "local, shared", "remote URL"), for the status bar."""
+        shared = self.client is not None and getattr(self._engine, "shared", False)
+        return f"{self._where}, shared" if shared else self._where
 
     @property
     def is_connected(self) -> bool:

@@ -2,6 +2,8 @@
 
 The editor uses it to run its own engine; it reads the server's READY line, can tell whether the
 process is still alive, and restarts it on the same work directory (jobs and results survive).
+A second editor on the same work directory shares the first one's server (one set of models in
+memory, one job queue on the cores) instead of failing to start another.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from engine.client.client import EngineClient, EngineError
 from engine.contract import READY_PREFIX
+from engine.server import workdir as shared
 
 STDERR_TAIL_LINES = 40
 STOP_GRACE_S = 15.0
@@ -52,9 +55,10 @@ class LocalEngine:
         self.python = python
         self.threads = threads
         self.token_file = self.workdir / "token"
-        self.log_file = self.workdir / "engine.log"
+        self.log_file = self.workdir / shared.LOG_FILE
         self.ready_info: dict | None = None
         self._proc: subprocess.Popen | None = None
+        self._shared_pid: int | None = None
         self._client: EngineClient | None = None
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
 
@@ -66,7 +70,12 @@ class LocalEngine:
     @property
     def pid(self) -> int | None:
         """The server's process id."""
-        return self._proc.pid if self._proc is not None else None
+        return self._proc.pid if self._proc is not None else self._shared_pid
+
+    @property
+    def shared(self) -> bool:
+        """Whether this is another editor's server, attached to rather than started."""
+        return self._shared_pid is not None
 
     def command(self) -> list[str]:
         """The command line that starts the server."""
@@ -87,6 +96,9 @@ class LocalEngine:
         if self.alive():
             raise EngineError("the local engine is already running")
         self.workdir.mkdir(parents=True, exist_ok=True)
+        running = shared.running_server(self.workdir)
+        if running is not None:
+            return self._attach(running)
         env = dict(os.environ)
         # Run this checkout's engine, whatever the working directory.
         env["PYTHONPATH"] = os.pathsep.join(
@@ -124,6 +136,17 @@ class LocalEngine:
         self._client = EngineClient.from_token_file(info["url"], info["token_file"])
         return self._client
 
+    def _attach(self, info: dict) -> EngineClient:
+        """Use the server another editor started on this work directory."""
+        shared.attach(self.workdir)
+        try:
+            client = EngineClient.from_token_file(info["url"], info["token_file"])
+        except BaseException:
+            shared.detach(self.workdir)
+            raise
+        self.ready_info, self._shared_pid, self._client = info, int(info["pid"]), client
+        return client
+
     def _read_stdout(self, proc: subprocess.Popen, ready: threading.Event) -> None:
         for line in proc.stdout:
             if line.startswith(READY_PREFIX) and not ready.is_set():
@@ -150,15 +173,25 @@ class LocalEngine:
 
     def alive(self) -> bool:
         """Whether the server process is running."""
+        if self._shared_pid is not None:
+            return shared.process_alive(self._shared_pid)
         return self._proc is not None and self._proc.poll() is None
 
     def stop(self) -> None:
         """Stop the server gracefully (SIGTERM; the running job ends interrupted), then kill it
-        if it has not exited within a grace period."""
+        if it has not exited within a grace period. A server other editors still use is left
+        running for them (it stops itself once they have all ended)."""
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._shared_pid is not None:
+            shared.detach(self.workdir)
+            self._shared_pid = None
+            return
         if self._proc is None:
+            return
+        if shared.live_editors(self.workdir):
+            self._proc = None
             return
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)

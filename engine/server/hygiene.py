@@ -47,7 +47,7 @@ class RetentionPolicy:
 def clean_orphans(root: Path) -> list[Path]:
     """Remove what a killed server left in the jobs folder `root`; returns what went.
 
-    Call only while this process holds the work directory (see `serve.workdir_lock`).
+    Call only while this process holds the work directory (see `engine.server.workdir.workdir_lock`).
     """
     removed: list[Path] = []
     for child in sorted(root.iterdir()):

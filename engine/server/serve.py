@@ -7,7 +7,6 @@ editor) can read it; logs go to stderr.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import ipaddress
 import json
 import os
@@ -17,8 +16,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +25,8 @@ from engine.contract import READY_PREFIX, default_engine_workdir
 from engine.errors import ScenesplitError, os_error_message
 from engine.server.hygiene import RetentionPolicy
 from engine.server.jobs import MAX_QUEUED
+from engine.server.workdir import LOG_FILE, live_editors, process_alive, workdir_lock, write_record
 
-LOCK_FILE = "serve.lock"
 SHUTDOWN_GRACE_S = 5.0
 """How long open connections (event streams) get to finish when the server stops."""
 
@@ -62,31 +59,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-@contextmanager
-def workdir_lock(workdir: Path) -> Iterator[None]:
-    """Hold `workdir` for this server; ScenesplitError if another server holds it.
-
-    A second server on the same folder would clean up the first one's running job as if it
-    had crashed and replace its token. flock is released by the kernel however the process
-    ends, so a killed server never leaves a stale lock.
-    """
-    path = workdir / LOCK_FILE
-    with open(path, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            pid = f.read().strip() or "unknown"
-            raise ScenesplitError(
-                f"{workdir}: another engine server (pid {pid}) uses this work directory; "
-                "stop it or choose another --workdir"
-            ) from None
-        f.truncate(0)
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        yield
-
-
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening-ready TCP socket on host:port (port 0: a free port chosen by the OS)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -111,23 +83,27 @@ def server_url(sock: socket.socket) -> str:
 PARENT_POLL_S = 1.0
 
 
-def process_alive(pid: int) -> bool:
-    """Whether process `pid` exists (and is not a zombie we could see)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def watch_parent(pid: int, stop, workdir: Path, poll_s: float = PARENT_POLL_S) -> threading.Thread:
+    """Call `stop()` once process `pid` has ended (or we were re-parented: it died) and no
+    other editor that shares this server (`engine.server.workdir.attach`) is still running."""
 
-
-def watch_parent(pid: int, stop, poll_s: float = PARENT_POLL_S) -> threading.Thread:
-    """Call `stop()` once process `pid` has ended or we were re-parented (it died)."""
+    def parent_alive() -> bool:
+        return process_alive(pid) and os.getppid() == pid
 
     def run() -> None:
-        while process_alive(pid) and os.getppid() == pid:
+        while parent_alive():
             time.sleep(poll_s)
+        if live_editors(workdir):
+            # Our stdout and stderr were pipes to the parent: they are gone with it.
+            _log_to(workdir / LOG_FILE)
+            print(
+                f"scenesplit serve: parent process {pid} ended; serving the editors that "
+                "share this engine",
+                file=sys.stderr,
+                flush=True,
+            )
+            while live_editors(workdir):
+                time.sleep(poll_s)
         stop()
         try:  # the parent may have held our stderr's pipe: it can be gone with it
             print(f"scenesplit serve: parent process {pid} ended; stopping", file=sys.stderr)
@@ -137,6 +113,19 @@ def watch_parent(pid: int, stop, poll_s: float = PARENT_POLL_S) -> threading.Thr
     thread = threading.Thread(target=run, name="parent-watch", daemon=True)
     thread.start()
     return thread
+
+
+def _log_to(path: Path) -> None:
+    """Send this process's stdout and stderr to `path` (appended) from now on."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            pass
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 class _Server(uvicorn.Server):
@@ -226,6 +215,7 @@ def _serve_in(workdir: Path, cfg: ServeConfig) -> int:
             "pid": os.getpid(),
             "workdir": str(workdir),
         }
+        write_record(workdir, info)
         print(f"{READY_PREFIX} {json.dumps(info)}", flush=True)
 
     config = uvicorn.Config(
@@ -238,7 +228,7 @@ def _serve_in(workdir: Path, cfg: ServeConfig) -> int:
     server = _Server(config, ready, service.stop)
     if cfg.parent_pid is not None:
         # An editor killed (or crashed) cannot stop its engine: the engine stops itself.
-        watch_parent(cfg.parent_pid, lambda: setattr(server, "should_exit", True))
+        watch_parent(cfg.parent_pid, lambda: setattr(server, "should_exit", True), workdir)
     # SIGTERM is how a server is asked to stop: a clean stop, exit 0. uvicorn takes the signal
     # while it serves and raises it again once stopped; this handler (not the command line's
     # "interrupted") receives it then, and before uvicorn is up it stops the start-up.

@@ -296,6 +296,8 @@ class FakeEngine:
         self._client = FakeClient(root, gate)
         self._alive = False
         self.starts = 0
+        self.shared = False
+        """Whether it stands for another editor's engine this one attached to."""
 
     def start(self, timeout: float = 120.0) -> FakeClient:
         self._alive = True

@@ -237,6 +237,14 @@ def test_save_and_reopen_keeps_lanes_state_and_stems(
     other.close()
 
 
+def test_an_engine_shared_with_another_editor_says_so(qtbot, fake_engine, tmp_path):
+    fake_engine.shared = True  # a second editor attached to the first one's local engine
+    window = make_window(qtbot, fake_engine, tmp_path)
+    qtbot.waitUntil(lambda: "idle" in window.engine_label.text(), timeout=10_000)
+    assert window.engine_label.text().startswith("engine local, shared: ")
+    window.close()
+
+
 def test_engine_death_is_noticed_and_restart_keeps_the_project(
     qtbot, window, recording, fake_engine
 ):

@@ -306,3 +306,73 @@ def test_an_engine_whose_editor_was_killed_stops_itself(tiny_bundle, tmp_path):
     again = LocalEngine(work, tiny_bundle, "cpu", [], threads=1)
     again.start(timeout=120)  # the work directory's lock was released
     again.stop()
+
+
+def wait_gone(pid: int, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while running(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"engine {pid} is still running")
+        time.sleep(0.2)
+
+
+def test_a_second_editor_shares_the_engine_which_lasts_while_either_runs(
+    tiny_bundle, audio, tmp_path
+):
+    """Two editors on one work directory: the second uses the first one's engine (no second
+    set of models, one queue), keeps it after the first crashes, and it stops after both."""
+    work = tmp_path / "work"
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from engine.client import LocalEngine\n"
+            f"eng = LocalEngine({str(work)!r}, {str(tiny_bundle)!r}, 'cpu', [], threads=1)\n"
+            "eng.start(timeout=120)\n"
+            "print(eng.pid, flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    engine_pid = int(first.stdout.readline())
+    second = LocalEngine(work, tiny_bundle, "cpu", [], threads=1)
+    try:
+        second.start(timeout=120)
+        assert second.shared and second.pid == engine_pid and second.alive()
+        job = second.client.submit(audio / "street.wav", **SMALL)
+        assert second.client.wait(job["id"])["state"] == "done"
+
+        os.kill(first.pid, signal.SIGKILL)  # the first editor crashes
+        first.wait()
+        time.sleep(3.0)  # three polls of the engine's parent watch
+        assert running(engine_pid)
+        job = second.client.submit(audio / "short.wav", **SMALL)
+        assert second.client.wait(job["id"])["state"] == "done"
+        log = (work / "engine.log").read_text()
+        assert "serving the editors that share this engine" in log
+    finally:
+        second.stop()
+        if first.poll() is None:
+            first.kill()
+    wait_gone(engine_pid)  # the last editor has gone: the engine stops itself
+    assert not second.alive()
+    own = LocalEngine(work, tiny_bundle, "cpu", [], threads=1)
+    own.start(timeout=120)
+    pid = own.pid
+    other = LocalEngine(work, tiny_bundle, "cpu", [], threads=1)
+    try:
+        assert not own.shared and own.pid != engine_pid
+        other.start(timeout=30)
+        assert other.shared and other.pid == pid
+        own.stop()  # closing the editor that started it leaves it to the other one
+        assert running(pid) and other.client.health()["status"] == "ok"
+    finally:
+        other.stop()
+        own.stop()
+        if running(pid):
+            os.kill(pid, signal.SIGTERM)
+            wait_gone(pid)
