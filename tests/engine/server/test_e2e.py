@@ -273,17 +273,16 @@ def running(pid: int) -> bool:
         return False
 
 
-def test_an_engine_whose_editor_was_killed_stops_itself(tiny_bundle, tmp_path):
-    """The editor (here a small parent process using LocalEngine) dies by SIGKILL: its engine
-    notices within seconds, exits, and frees the work directory for the next editor."""
-    work = tmp_path / "work"
-    parent = subprocess.Popen(
+def editor_process(work, bundle) -> tuple[subprocess.Popen, int]:
+    """An editor stand-in: a process that starts its LocalEngine on `work` and waits; returns
+    it and its engine's pid."""
+    editor = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time\n"
+            "import time\n"
             "from engine.client import LocalEngine\n"
-            f"eng = LocalEngine({str(work)!r}, {str(tiny_bundle)!r}, 'cpu', [], threads=1)\n"
+            f"eng = LocalEngine({str(work)!r}, {str(bundle)!r}, 'cpu', [], threads=1)\n"
             "eng.start(timeout=120)\n"
             "print(eng.pid, flush=True)\n"
             "time.sleep(600)\n",
@@ -292,7 +291,14 @@ def test_an_engine_whose_editor_was_killed_stops_itself(tiny_bundle, tmp_path):
         text=True,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
-    engine_pid = int(parent.stdout.readline())
+    return editor, int(editor.stdout.readline())
+
+
+def test_an_engine_whose_editor_was_killed_stops_itself(tiny_bundle, tmp_path):
+    """The editor (here a small parent process using LocalEngine) dies by SIGKILL: its engine
+    notices within seconds, exits, and frees the work directory for the next editor."""
+    work = tmp_path / "work"
+    parent, engine_pid = editor_process(work, tiny_bundle)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 20
@@ -323,22 +329,7 @@ def test_a_second_editor_shares_the_engine_which_lasts_while_either_runs(
     """Two editors on one work directory: the second uses the first one's engine (no second
     set of models, one queue), keeps it after the first crashes, and it stops after both."""
     work = tmp_path / "work"
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import time\n"
-            "from engine.client import LocalEngine\n"
-            f"eng = LocalEngine({str(work)!r}, {str(tiny_bundle)!r}, 'cpu', [], threads=1)\n"
-            "eng.start(timeout=120)\n"
-            "print(eng.pid, flush=True)\n"
-            "time.sleep(600)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-    )
-    engine_pid = int(first.stdout.readline())
+    first, engine_pid = editor_process(work, tiny_bundle)
     second = LocalEngine(work, tiny_bundle, "cpu", [], threads=1)
     try:
         second.start(timeout=120)
