@@ -66,6 +66,38 @@ class DeftMambaConfig:
     trunk: str = "deft"  # "deft", or "unet": the convolutional control (engine.models.unet)
 
 
+TRUNK_SIZES: dict[str, dict] = {
+    # Real DeFT-Mamba at CPU cost: D 32, 4 block pairs, 641 bins strided by 4 (161 steps),
+    # Mamba as in the paper (d_state 16, expand 4, headdim 16), attention 4 heads of D / 4.
+    "lite": {"dim": 32, "n_blocks": 4, "freq_stride": 4, "attn_head_dim": None},
+    # CPU tier (issue 13): trains and runs on two CPU cores. Frequency tokens cut from 161 to
+    # 41 (641 bins / 16), output as a complex mask on the mixture so training starts at the
+    # mixture's SDR. Chosen among the CPU candidates by learning curves (packaging/cpu/README.md).
+    "cpu": {
+        "dim": 32,
+        "n_blocks": 4,
+        "freq_stride": 16,
+        "attn_head_dim": None,
+        "chunk_size": 16,
+        "output": "mask",
+    },
+    # Toy size for tests of other modules: a forward over 1 s in well under a second.
+    "tiny": {
+        "dim": 8,
+        "n_blocks": 1,
+        "freq_stride": 8,
+        "attn_heads": 2,
+        "attn_head_dim": None,
+        "d_state": 8,
+        "expand": 2,
+        "headdim": 8,
+        "chunk_size": 16,
+    },
+}
+"""Named trunk sizes shared by the USS and the TSE (the TSE starts from a USS of its size:
+`task.init_from_uss` copies the trunk), each model adding its own head sizes."""
+
+
 class DeftMamba(nn.Module):
     """Trunk + object separator + audio decoder.
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from engine.constants import N_CHANNELS, N_FOREGROUND, N_INTERFERENCE, NUM_CLASSES
 from engine.models.deft_mamba import (
+    TRUNK_SIZES,
     DeftMambaConfig,
     check_waveform,
     level,
@@ -98,29 +99,9 @@ class DeftMambaTSE(nn.Module):
 
 CONFIGS = {
     "paper": TSEConfig(),
-    "lite": TSEConfig(dim=32, n_blocks=4, freq_stride=4, attn_head_dim=None, film_dim=64),
-    # CPU tier: the USS "cpu" trunk (41 frequency tokens, mask output) with the clue FiLM.
-    "cpu": TSEConfig(
-        dim=32,
-        n_blocks=4,
-        freq_stride=16,
-        attn_head_dim=None,
-        chunk_size=16,
-        film_dim=64,
-        output="mask",
-    ),
-    "tiny": TSEConfig(
-        dim=8,
-        n_blocks=1,
-        freq_stride=8,
-        attn_heads=2,
-        attn_head_dim=None,
-        d_state=8,
-        expand=2,
-        headdim=8,
-        chunk_size=16,
-        film_dim=16,
-    ),
+    "lite": TSEConfig(**TRUNK_SIZES["lite"], film_dim=64),
+    "cpu": TSEConfig(**TRUNK_SIZES["cpu"], film_dim=64),
+    "tiny": TSEConfig(**TRUNK_SIZES["tiny"], film_dim=16),
 }
 # The control (issue 13): the same clue FiLM on a convolutional U-Net trunk.
 CONFIGS["cpu-unet"] = dataclasses.replace(CONFIGS["cpu"], trunk="unet")

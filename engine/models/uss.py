@@ -17,6 +17,7 @@ from torch import nn
 
 from engine.constants import N_CHANNELS, N_FOREGROUND, N_INTERFERENCE, NUM_CLASSES
 from engine.models.deft_mamba import (
+    TRUNK_SIZES,
     DeftMambaConfig,
     check_waveform,
     level,
@@ -88,35 +89,10 @@ class DeftMambaUSS(nn.Module):
 
 CONFIGS = {
     "paper": USSConfig(),
-    # Real DeFT-Mamba at CPU cost: D 32, 4 block pairs, 641 bins strided by 4 (161 steps),
-    # Mamba as in the paper (d_state 16, expand 4, headdim 16), attention 4 heads of D / 4.
     # 0.30 M parameters (1.1 MB), 8.5 GFLOP per second of audio; `bench models` has timings.
-    "lite": USSConfig(dim=32, n_blocks=4, freq_stride=4, attn_head_dim=None, class_hidden=64),
-    # CPU tier (issue 13): trains and runs on two CPU cores. Frequency tokens cut from 161 to
-    # 41 (641 bins / 16), output as a complex mask on the mixture so training starts at the
-    # mixture's SDR. Chosen among the CPU_CANDIDATES by learning curves (packaging/cpu/README.md).
-    "cpu": USSConfig(
-        dim=32,
-        n_blocks=4,
-        freq_stride=16,
-        attn_head_dim=None,
-        chunk_size=16,
-        class_hidden=64,
-        output="mask",
-    ),
-    # Toy size for tests of other modules: a forward over 1 s in well under a second.
-    "tiny": USSConfig(
-        dim=8,
-        n_blocks=1,
-        freq_stride=8,
-        attn_heads=2,
-        attn_head_dim=None,
-        d_state=8,
-        expand=2,
-        headdim=8,
-        chunk_size=16,
-        class_hidden=16,
-    ),
+    "lite": USSConfig(**TRUNK_SIZES["lite"], class_hidden=64),
+    "cpu": USSConfig(**TRUNK_SIZES["cpu"], class_hidden=64),
+    "tiny": USSConfig(**TRUNK_SIZES["tiny"], class_hidden=16),
 }
 
 
