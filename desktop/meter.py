@@ -1,5 +1,8 @@
 """The playback level meter: two horizontal bars (left, right) in dBFS with a held peak.
 
+The held peak of the louder channel is also written beside the bars ("-6.0"), the number
+sound editors read to set gain.
+
 A plain widget fed by `Player.levelsChanged`; it draws what it is given and holds each
 channel's peak for a moment, as the meters of sound editors do, so a short transient stays
 readable. A level at or above -0.1 dBFS lights the clip mark until playback stops.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
@@ -22,6 +25,8 @@ CLIP_DB = -0.1
 HOLD_S = 1.5
 """How long a peak stays marked."""
 TICKS_DB = (-48, -36, -24, -12, -6, 0)
+READOUT_PX = 40
+"""Width of the peak readout right of the bars."""
 
 
 def fraction(db: float) -> float:
@@ -40,7 +45,7 @@ class LevelMeter(QWidget):
         self.peaks = [-math.inf, -math.inf]
         self._peak_at = [0.0, 0.0]
         self.clipped = False
-        self.setMinimumSize(140, 22)
+        self.setMinimumSize(140 + READOUT_PX, 22)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setToolTip("playback level, peak dBFS (left / right)")
 
@@ -59,9 +64,16 @@ class LevelMeter(QWidget):
                 self.clipped |= db >= CLIP_DB
         self.update()
 
+    def peak_text(self) -> str:
+        """The held peak of the louder channel in dBFS ("-6.0"), "" while silent or stopped."""
+        peak = max(self.peaks)
+        if not math.isfinite(peak) or peak <= FLOOR_DB:
+            return ""
+        return f"{peak:+.1f}" if peak > 0 else f"{peak:.1f}"
+
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
-        w, h = self.width() - 8, self.height()
+        w, h = self.width() - 8 - READOUT_PX, self.height()
         bar_h = (h - 8) / 2
         p.fillRect(self.rect(), QColor(theme.PANEL))
         for i in range(2):
@@ -79,6 +91,13 @@ class LevelMeter(QWidget):
             p.drawLine(int(x), h - 4, int(x), h - 1)
         p.fillRect(
             QRectF(w + 2, 2, 6, h - 6), QColor(theme.PLAYHEAD if self.clipped else theme.GRID)
+        )
+        p.setPen(QColor(theme.PLAYHEAD if self.clipped else theme.TEXT))
+        readout = QRectF(w + 8, 0, READOUT_PX, h)
+        p.drawText(
+            readout,
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            self.peak_text(),
         )
         p.end()
 

@@ -116,11 +116,12 @@ def test_level_meter_holds_peaks_marks_clipping_and_clears_on_stop(qtbot):
     meter.set_levels(-6.0, -20.0, now=100.0)
     meter.set_levels(-30.0, -30.0, now=100.5)
     assert meter.levels == [-30.0, -30.0] and meter.peaks == [-6.0, -20.0]
+    assert meter.peak_text() == "-6.0"  # the louder channel's held peak
     meter.set_levels(-30.0, -30.0, now=102.0)  # held 1.5 s, then it follows
     assert meter.peaks == [-30.0, -30.0] and not meter.clipped
-    meter.set_levels(0.0, -3.0, now=102.1)
-    assert meter.clipped
+    meter.set_levels(0.4, -3.0, now=102.1)
+    assert meter.clipped and meter.peak_text() == "+0.4"
     screenshot(meter, "level_meter")
     meter.set_levels(-np.inf, -np.inf)
-    assert meter.peaks == [-np.inf, -np.inf] and not meter.clipped
+    assert meter.peaks == [-np.inf, -np.inf] and not meter.clipped and meter.peak_text() == ""
     assert fraction(-60.0) == 0.0 and fraction(-30.0) == 0.5 and fraction(3.0) == 1.0
