@@ -137,12 +137,17 @@ def operation_from_dict(data: dict[str, Any]) -> Operation:
 # -- separation options --------------------------------------------------------------------
 
 
+PAPER_TSE_ROUNDS = 2
+"""The report's TSE iterations (METHOD.md); a bundle may choose others (`Bundle.tse_rounds`)."""
+
+
 @dataclass(frozen=True)
 class SeparationOptions:
-    """How a recording is separated. Defaults are the report's (METHOD.md): 2 TSE rounds,
-    10 s windows with a 7.5 s hop; 2 windows per forward pass."""
+    """How a recording is separated. Defaults are the report's (METHOD.md): 10 s windows with a
+    7.5 s hop; 2 windows per forward pass; TSE rounds as the model bundle says (the number its
+    held-out evaluation found best; the report's 2 when it says nothing)."""
 
-    tse_rounds: int = 2
+    tse_rounds: int | None = None
     window_s: float = 10.0
     hop_s: float = 7.5
     batch_windows: int = 2
@@ -153,6 +158,7 @@ class SeparationOptions:
 
 
 DEFAULTS = SeparationOptions()
+TSE_ROUNDS_HELP = "TSE iterations after the USS (default: the model bundle's choice; paper: 2)"
 # Bounds every front end checks the same way (the server's schema uses them as its limits).
 TSE_ROUNDS_MAX = 8
 WINDOW_S_MIN, WINDOW_S_MAX = 0.5, 120.0

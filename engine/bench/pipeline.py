@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.contract import DEFAULTS
+from engine.contract import DEFAULTS, TSE_ROUNDS_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,13 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bundle", help="bundle to run (default: a random bundle of --config)")
     p.add_argument("--config", default="lite", help="model sizes of the random bundle")
     p.add_argument("--device", default="auto")
-    p.add_argument("--tse-rounds", type=int, default=DEFAULTS.tse_rounds)
+    p.add_argument("--tse-rounds", type=int, default=DEFAULTS.tse_rounds, help=TSE_ROUNDS_HELP)
     p.add_argument("--batch", type=int, default=DEFAULTS.batch_windows)
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON to FILE")
     p.set_defaults(func=run)
 
 
-def _child(recording: str, bundle: str, device: str, rounds: int, batch: int, out: str) -> None:
+def _child(
+    recording: str, bundle: str, device: str, rounds: int | None, batch: int, out: str
+) -> None:
     import torch
 
     from engine.bench.machine import peak_rss_mb
@@ -50,6 +52,7 @@ def _child(recording: str, bundle: str, device: str, rounds: int, batch: int, ou
         "separate_s": elapsed,
         "rtf": elapsed / manifest.recording["duration_s"],
         "windows": len(manifest.windows),
+        "tse_rounds": sep.tse_rounds,
         "tracks": len(manifest.tracks),
         "rss_after_load_mb": rss_loaded,
         "peak_rss_separate_mb": peak_rss_mb(),
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"machine: {describe()}")
     print(
         f"bundle: {args.bundle or 'random ' + args.config}, device {args.device}, "
-        f"TSE rounds {args.tse_rounds}, batch {args.batch}"
+        f"TSE rounds {rows[0][1]['tse_rounds'] if rows else args.tse_rounds}, batch {args.batch}"
     )
     print(
         f"{'input':>8} {'windows':>8} {'RTF':>7} {'peak RSS separate':>18} {'refine (s)':>11} "

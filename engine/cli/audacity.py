@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from engine.constants import CLASSES
-from engine.contract import DEFAULTS
+from engine.contract import DEFAULTS, TSE_ROUNDS_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "into one new track per detected class",
     )
     _engine_options(sep)
-    sep.add_argument(
-        "--tse-rounds", type=int, help=f"TSE iterations (default {DEFAULTS.tse_rounds})"
-    )
+    sep.add_argument("--tse-rounds", type=int, help=TSE_ROUNDS_HELP)
     sep.add_argument(
         "--window", type=float, help=f"analysis window in seconds (default {DEFAULTS.window_s:g})"
     )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from engine.contract import DEFAULTS
-
 
 def _pair(text: str) -> tuple[str, str]:
     old, sep, new = text.partition("=")
@@ -71,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     separator = Separator.from_path(
         args.bundle or paths.default_bundle_dir(),
         args.device,
-        tse_rounds=int(base.options.get("tse_rounds", DEFAULTS.tse_rounds)),
+        tse_rounds=base.options.get("tse_rounds"),  # as separated (None: the bundle's choice)
     )
     manifest = refine_result(
         separator, args.result, op, args.out, base=base, progress=ConsoleProgress()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.contract import DEFAULTS
+from engine.contract import DEFAULTS, TSE_ROUNDS_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,9 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="recording (WAV/FLAC/OGG/...; 4-ch FOA, mono or stereo)")
     p.add_argument("-o", "--out", required=True, help="output folder for stems and manifest.json")
     p.add_argument("--bundle", help="model bundle folder (default: the shipped bundle)")
-    p.add_argument(
-        "--tse-rounds", type=int, default=DEFAULTS.tse_rounds, help="TSE iterations (paper: 2)"
-    )
+    p.add_argument("--tse-rounds", type=int, default=DEFAULTS.tse_rounds, help=TSE_ROUNDS_HELP)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--channels", help="file channels to use, e.g. '0-3' or '0,1'")
     p.add_argument(

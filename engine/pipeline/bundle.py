@@ -3,9 +3,14 @@
 ```
 bundle/
   bundle.json   {"format", "name", "versions", "models": {"uss"|"tse"|"sc": {"file", "model",
-                 "config", "step"}}, "thresholds": [18 energies], "notes": {...}}
+                 "config", "step"}}, "thresholds": [18 energies],
+                 "pipeline": {"tse_rounds": N}, "notes": {...}}
   uss.pt  tse.pt  sc.pt   plain-data checkpoints (engine.models.checkpoint)
 ```
+
+`pipeline.tse_rounds` is how many TSE rounds separate with this bundle unless a user asks for
+another number: the campaign sets it to the number whose held-out CA-SDRi is best (a TSE that
+does not yet improve on the USS is not run by default). Absent: the report's 2.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import torch
 from torch import nn
 
 from engine import __version__
+from engine.contract import PAPER_TSE_ROUNDS, TSE_ROUNDS_MAX
 from engine.durable import write_text_durable
 from engine.errors import ScenesplitError
 from engine.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -45,6 +51,11 @@ class Bundle:
     meta: dict[str, Any]
 
     @property
+    def tse_rounds(self) -> int:
+        """TSE rounds to run unless the user asks for another number (see the module doc)."""
+        return int(self.meta.get("pipeline", {}).get("tse_rounds", PAPER_TSE_ROUNDS))
+
+    @property
     def name(self) -> str:
         """The bundle's name (folder name when none is recorded)."""
         return self.meta.get("name") or self.path.name
@@ -65,6 +76,7 @@ class Bundle:
                 for role, info in self.meta.get("models", {}).items()
             },
             "versions": self.meta.get("versions", {}),
+            "tse_rounds": self.tse_rounds,
             "notes": self.meta.get("notes", {}),
         }
 
@@ -85,6 +97,12 @@ def read_bundle_meta(path: str | os.PathLike) -> dict[str, Any]:
     missing = [role for role in ROLES if role not in meta.get("models", {})]
     if missing:
         raise BundleError(f"{meta_path}: no entry for {', '.join(missing)}")
+    rounds = meta.get("pipeline", {}).get("tse_rounds", PAPER_TSE_ROUNDS)
+    if type(rounds) is not int or not 0 <= rounds <= TSE_ROUNDS_MAX:
+        raise BundleError(
+            f"{meta_path}: pipeline.tse_rounds must be a whole number from 0 to "
+            f"{TSE_ROUNDS_MAX}, got {rounds!r}"
+        )
     return meta
 
 

@@ -68,7 +68,7 @@ class Separator:
     Args:
         bundle: loaded models.
         device: 'auto', 'cpu', 'cuda', 'cuda:1', ...
-        tse_rounds: TSE iterations after the USS (paper: 2).
+        tse_rounds: TSE iterations after the USS (None: the bundle's choice; paper: 2).
         batch_windows: windows per forward pass.
     """
 
@@ -76,14 +76,14 @@ class Separator:
         self,
         bundle: Bundle,
         device: str = "auto",
-        tse_rounds: int = DEFAULTS.tse_rounds,
+        tse_rounds: int | None = DEFAULTS.tse_rounds,
         batch_windows: int = DEFAULTS.batch_windows,
     ):
-        if tse_rounds < 0:
+        if tse_rounds is not None and tse_rounds < 0:
             raise ScenesplitError(f"tse_rounds must be >= 0, got {tse_rounds}")
         self.device = resolve_device(device)
         self.bundle = bundle.to(self.device)
-        self.tse_rounds = tse_rounds
+        self.tse_rounds = bundle.tse_rounds if tse_rounds is None else tse_rounds
         self.batch_windows = max(1, batch_windows)
 
     @classmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import torch
 
 from engine.constants import CLASSES, NUM_CLASSES, SILENCE
+from engine.contract import PAPER_TSE_ROUNDS
 
 
 @dataclass
@@ -84,10 +85,22 @@ class WindowStages:
         """(row name, waveforms, labels) for every configuration of the report's Table 1."""
         rows = [
             ("FSS 1 + CP 1", self.fss[0], self.cp_uss),
-            ("FSS 1 + CP 1-1", self.fss[0], self.cp[0]),
+            (output_row(0), self.fss[0], self.cp[0]),
         ]
         for r in range(1, len(self.fss)):
             prev = "CP 1-1" if r == 1 else f"CP {r}"
             rows.append((f"FSS {r + 1} + {prev}", self.fss[r], self.cp[r - 1]))
-            rows.append((f"FSS {r + 1} + CP {r + 1}", self.fss[r], self.cp[r]))
+            rows.append((output_row(r), self.fss[r], self.cp[r]))
         return rows
+
+
+def output_row(tse_rounds: int) -> str:
+    """The Table 1 row that is the pipeline's output with `tse_rounds` TSE rounds."""
+    return "FSS 1 + CP 1-1" if tse_rounds == 0 else f"FSS {tse_rounds + 1} + CP {tse_rounds + 1}"
+
+
+def best_rounds(rows: dict[str, dict[str, float]], most: int = PAPER_TSE_ROUNDS) -> int:
+    """The TSE rounds (0 to `most`) whose output row of a Table 1 (`{row: {"ca_sdri": ...}}`)
+    has the best CA-SDRi; fewer on a tie (they are faster)."""
+    scores = [rows[output_row(k)]["ca_sdri"] for k in range(most + 1)]
+    return max(range(len(scores)), key=lambda k: (scores[k], -k))

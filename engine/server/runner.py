@@ -28,7 +28,9 @@ class PipelineRunner:
         self.separator = separator
         self.threads = threads
 
-    def _separator(self, tse_rounds: int, batch_windows: int = DEFAULTS.batch_windows) -> Separator:
+    def _separator(
+        self, tse_rounds: int | None, batch_windows: int = DEFAULTS.batch_windows
+    ) -> Separator:
         # Same loaded models, per-job settings; building it is cheap (no copies, no loading).
         if self.threads is not None and torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
@@ -72,7 +74,7 @@ class PipelineRunner:
         base = Manifest.load(base_dir)
         try:
             refine_result(
-                self._separator(int(base.options.get("tse_rounds", DEFAULTS.tse_rounds))),
+                self._separator(base.options.get("tse_rounds")),
                 base_dir,
                 operation_from_dict(job.operation),
                 out_dir,

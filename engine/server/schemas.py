@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from engine.contract import (
     BATCH_WINDOWS_MAX,
     DEFAULTS,
+    TSE_ROUNDS_HELP,
     TSE_ROUNDS_MAX,
     WINDOW_S_MAX,
     WINDOW_S_MIN,
@@ -22,11 +23,8 @@ class JobOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tse_rounds: int = Field(
-        DEFAULTS.tse_rounds,
-        ge=0,
-        le=TSE_ROUNDS_MAX,
-        description="TSE iterations after the USS (paper: 2)",
+    tse_rounds: int | None = Field(
+        DEFAULTS.tse_rounds, ge=0, le=TSE_ROUNDS_MAX, description=TSE_ROUNDS_HELP
     )
     channels: str | None = Field(
         None,

@@ -76,6 +76,14 @@ def add_heldout_notes(bundle: str | os.PathLike, point: dict) -> None:
     write_text_durable(path, json.dumps(meta, indent=2))
 
 
+def set_tse_rounds(bundle: str | os.PathLike, rounds: int) -> None:
+    """Make `rounds` the TSE rounds a bundle runs by default (`pipeline.tse_rounds`)."""
+    path = Path(bundle) / BUNDLE_FILE
+    meta = json.loads(path.read_text())
+    meta.setdefault("pipeline", {})["tse_rounds"] = int(rounds)
+    write_text_durable(path, json.dumps(meta, indent=2))
+
+
 def ship_bundle(bundle: str | os.PathLike, shipped: str | os.PathLike) -> Path:
     """Replace the shipped bundle's files with `bundle`'s, keeping the classifier's notes."""
     old = read_bundle_meta(shipped)

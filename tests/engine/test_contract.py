@@ -20,7 +20,7 @@ from engine.client import (
     operation_from_dict,
     version_folder,
 )
-from engine.contract import JOB_STATES
+from engine.contract import JOB_STATES, PAPER_TSE_ROUNDS
 from engine.errors import ScenesplitError
 from engine.pipeline.separator import Separator
 from engine.pipeline.windows import WindowSpec
@@ -47,8 +47,9 @@ def test_every_side_takes_its_defaults_from_the_contract():
     params = inspect.signature(Separator.__init__).parameters
     assert params["tse_rounds"].default == DEFAULTS.tse_rounds
     assert params["batch_windows"].default == DEFAULTS.batch_windows
-    # The report's values (METHOD.md).
-    assert (DEFAULTS.tse_rounds, DEFAULTS.window_s, DEFAULTS.hop_s) == (2, 10.0, 7.5)
+    # The report's values (METHOD.md); TSE rounds are the bundle's choice unless asked.
+    assert (PAPER_TSE_ROUNDS, DEFAULTS.window_s, DEFAULTS.hop_s) == (2, 10.0, 7.5)
+    assert DEFAULTS.tse_rounds is None
 
 
 def test_protocol_names_are_the_servers(monkeypatch, tmp_path):

@@ -203,3 +203,26 @@ def test_rerun_into_the_same_folder_leaves_only_what_its_manifest_lists(
     wavs = sorted(p.name for p in out.glob("*.wav"))
     assert wavs == sorted(t.file for t in second.tracks)
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_tse_rounds_default_to_the_bundles_choice(tiny_bundle, tmp_path):
+    import json
+    import shutil
+
+    from engine.pipeline.bundle import BundleError, read_bundle_meta
+
+    assert Separator.from_path(tiny_bundle, "cpu").tse_rounds == 2  # says nothing: the paper's
+    chosen = shutil.copytree(tiny_bundle, tmp_path / "chosen")
+    meta = json.loads((chosen / "bundle.json").read_text())
+    meta["pipeline"] = {"tse_rounds": 0}
+    (chosen / "bundle.json").write_text(json.dumps(meta))
+    sep = Separator.from_path(chosen, "cpu")
+    assert sep.tse_rounds == 0 and sep.bundle.describe()["tse_rounds"] == 0
+    stages = sep.run(torch.randn(1, 4, 8_000) * 0.1)
+    assert len(stages.fss) == 1 and stages.clues == []  # USS + classifier only
+    assert Separator.from_path(chosen, "cpu", tse_rounds=1).tse_rounds == 1  # asked for
+    for bad in (-1, 9, 1.5, "2"):
+        meta["pipeline"] = {"tse_rounds": bad}
+        (chosen / "bundle.json").write_text(json.dumps(meta))
+        with pytest.raises(BundleError, match=r"bundle.json: pipeline.tse_rounds must be"):
+            read_bundle_meta(chosen)

@@ -70,6 +70,9 @@ def test_separate_streams_progress_and_serves_stems(engine, separated, audio, tm
     assert any(j["progress"]["eta_s"] is not None for j in running)
     m = engine.client.manifest(final["id"])
     assert m["tracks"] and m["options"]["window_s"] == 2.0 and m["options"]["device"] == "cpu"
+    # Not asked for: the bundle's TSE rounds (this one says nothing, so the report's 2).
+    assert final["options"]["tse_rounds"] is None and m["options"]["tse_rounds"] == 2
+    assert engine.client.health()["bundle"]["tse_rounds"] == 2
     for track in m["tracks"]:
         path = engine.client.download_stem(final["id"], 1, track["file"], tmp_path)
         info = sf.info(str(path))

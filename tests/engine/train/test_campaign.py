@@ -7,14 +7,16 @@ import json
 import torch
 
 from engine.pipeline.bundle import make_random_bundle, read_bundle_meta
-from engine.train.bundle import add_heldout_notes, ship_bundle
+from engine.pipeline.stages import best_rounds, output_row
+from engine.train.bundle import add_heldout_notes, set_tse_rounds, ship_bundle
 from engine.train.campaign import FINAL_ROW, FIRST_ROW, session_point
 from engine.train.curves import append_campaign_point, plot_campaign, read_campaign
 
 
-def fake_report(fss1: float, final: float) -> dict:
+def fake_report(fss1: float, final: float, by_rounds: tuple[float, float] = (0.5, 0.5)) -> dict:
     row = {"snri": 1.0, "si_sdri": fss1, "accuracy": 50.0, "ca_sdri": 0.5, "scenes": 50}
-    return {"rows": {FIRST_ROW: row, FINAL_ROW: {**row, "ca_sdri": final}}}
+    rows = {output_row(k): {**row, "ca_sdri": v} for k, v in enumerate(by_rounds)}
+    return {"rows": {FIRST_ROW: row, **rows, FINAL_ROW: {**row, "ca_sdri": final}}}
 
 
 def test_session_point_reads_the_trainers_counters(tmp_path):
@@ -26,6 +28,15 @@ def test_session_point_reads_the_trainers_counters(tmp_path):
     assert point["uss_step"] == 300 and point["uss_scenes"] == 1200
     assert point["cpu_hours"] == 3.0 and point["tse_cpu_hours"] == 1.0
     assert point["fss1_si_sdri"] == 2.5 and point["final_ca_sdri"] == 1.5
+    # The TSE rounds help: the bundle runs all of them.
+    assert point["tse_rounds"] == 2 and point["pipeline_ca_sdri"] == 1.5
+
+
+def test_the_bundle_runs_the_tse_rounds_whose_output_is_best():
+    rows = fake_report(1.0, 0.7, by_rounds=(1.1, 0.8))["rows"]  # the TSE makes it worse
+    assert best_rounds(rows) == 0
+    rows = fake_report(1.0, 0.9, by_rounds=(0.6, 0.9))["rows"]  # a tie: fewer rounds, faster
+    assert best_rounds(rows) == 1
 
 
 def test_shipping_keeps_the_classifier_notes_and_records_the_heldout_point(tmp_path):
@@ -34,8 +45,10 @@ def test_shipping_keeps_the_classifier_notes_and_records_the_heldout_point(tmp_p
     meta["notes"] = {"sc": "trained on CPU for 686 steps"}
     (shipped / "bundle.json").write_text(json.dumps(meta))
     candidate = make_random_bundle(tmp_path / "candidate", seed=1)
+    set_tse_rounds(candidate, 0)
     add_heldout_notes(candidate, {"final_ca_sdri": 1.5})
     ship_bundle(candidate, shipped)
+    assert read_bundle_meta(shipped)["pipeline"] == {"tse_rounds": 0}
     notes = read_bundle_meta(shipped)["notes"]
     assert notes["heldout"]["final_ca_sdri"] == 1.5
     assert notes["sc"] == "trained on CPU for 686 steps"
@@ -67,3 +80,13 @@ def test_gpu_kit_results_are_adopted_and_counted_truly(tmp_path):
     assert (runs / "uss" / "best.pt").is_file()
     point = session_point(fake_report(1.0, 1.0), runs)
     assert point["uss_step"] == 500 and point["uss_scenes"] == 4800  # not 500 x batch
+
+
+def test_the_shipped_bundle_runs_the_rounds_its_heldout_evaluation_found_best():
+    from engine.train.campaign import SHIPPED, shipped_score
+
+    meta = read_bundle_meta(SHIPPED)
+    heldout = meta["notes"]["heldout"]
+    rounds = best_rounds(heldout["rows"])
+    assert meta["pipeline"]["tse_rounds"] == rounds == heldout["tse_rounds"]
+    assert shipped_score() == heldout["rows"][output_row(rounds)]["ca_sdri"]
