@@ -129,14 +129,26 @@ def adopt(kit_out: Path, runs: Path) -> None:
         raise SystemExit(f"{kit_out}: no uss_/tse_ last.pt or best.pt to adopt")
 
 
+def run_model(run_dir: Path) -> str | None:
+    """The model size a run folder's `last.pt` trains (None: no state yet)."""
+    last = run_dir / "last.pt"
+    if not last.is_file():
+        return None
+    extra = torch.load(last, weights_only=True, map_location="cpu").get("extra", {})
+    return extra.get("train", {}).get("config", {}).get("model")
+
+
 def train_both(runs: Path, minutes: float) -> None:
-    """USS and TSE concurrently, one thread each, for `minutes`."""
+    """USS and TSE concurrently, one thread each, for `minutes`, each on the model its state
+    holds (the `cpu` tier's DeFT trunk or its U-Net control: the state decides)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     common = ["--config", "cpu", "--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
     enrollment = STATE / "uss_best.pt"
     tse_extra = [f"task.uss_checkpoint={enrollment}"] if enrollment.is_file() else []
     procs = []
     for task, extra in (("uss", []), ("tse", tse_extra)):
+        model = run_model(runs / task)
+        extra = [*extra, f"model={model}"] if model else extra
         log = open(runs / f"{task}.log", "a")
         cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), *common, *extra]
         print("+", " ".join(cmd), flush=True)

@@ -90,3 +90,12 @@ def test_the_shipped_bundle_runs_the_rounds_its_heldout_evaluation_found_best():
     rounds = best_rounds(heldout["rows"])
     assert meta["pipeline"]["tse_rounds"] == rounds == heldout["tse_rounds"]
     assert shipped_score() == heldout["rows"][output_row(rounds)]["ca_sdri"]
+
+
+def test_the_campaign_trains_the_model_its_state_holds(tmp_path):
+    from engine.train.campaign import run_model
+
+    assert run_model(tmp_path) is None  # nothing to resume: the config's own model
+    extra = {"train": {"task": "uss", "config": {"model": "cpu-unet"}}, "trainer": {"step": 9}}
+    torch.save({"extra": extra}, tmp_path / "last.pt")
+    assert run_model(tmp_path) == "cpu-unet"
