@@ -226,3 +226,23 @@ def test_tse_rounds_default_to_the_bundles_choice(tiny_bundle, tmp_path):
         (chosen / "bundle.json").write_text(json.dumps(meta))
         with pytest.raises(BundleError, match=r"bundle.json: pipeline.tse_rounds must be"):
             read_bundle_meta(chosen)
+
+
+def test_a_result_separated_without_tse_rounds_can_still_be_corrected(
+    tiny_bundle, recording, tmp_path
+):
+    """With 0 rounds the output is the USS's; a correction then runs the TSE once, guided by
+    the USS's output and the new label."""
+    sep = Separator.from_path(tiny_bundle, "cpu", tse_rounds=0)
+    m1 = separate_recording(sep, recording, tmp_path / "v1", window=SMALL)
+    assert m1.options["tse_rounds"] == 0
+    clip = m1.tracks[0].clips[0]
+    new = next(c for c in CLASSES if m1.track(c) is None)
+    m2 = refine_result(sep, tmp_path / "v1", ChangeClass(clip.id, new), tmp_path / "v2")
+    assert m2.track(new) is not None
+    track = m2.track(new)
+    changed, rate = sf.read(str(tmp_path / "v2" / track.file))
+    before, _ = sf.read(str(tmp_path / "v1" / m1.tracks[0].file))
+    span = slice(int(clip.start_s * rate), int(clip.end_s * rate))
+    assert np.abs(changed[span]).max() > 0  # the clip's time has sound under its new label
+    assert not np.allclose(changed[span], before[span], atol=1e-4)  # re-extracted, not renamed
