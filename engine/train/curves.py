@@ -35,6 +35,10 @@ def validation_curve(run_dir: str | Path, metric: str = "si_sdri") -> dict[str, 
     }
 
 
+SMOOTH = 8
+"""Validation checks in a learning curve's running mean."""
+
+
 def plot_runs(runs: list[str | Path], png: str | Path, metric: str = "si_sdri") -> Path:
     """One line per run: validation `metric` against CPU-minutes."""
     import matplotlib
@@ -47,7 +51,17 @@ def plot_runs(runs: list[str | Path], png: str | Path, metric: str = "si_sdri") 
         c = validation_curve(run, metric)
         # parent/name: runs of one task in several experiment folders are all called "uss".
         label = "/".join(Path(run).parts[-2:]) + (" (wall clock)" if c["clock"] == "wall" else "")
-        ax.plot([h * 60 for h in c["hours"]], c["values"], "o-", ms=3, label=label)
+        minutes = [h * 60 for h in c["hours"]]
+        if len(c["values"]) < 2 * SMOOTH:
+            ax.plot(minutes, c["values"], "o-", ms=3, label=label)
+            continue
+        # Validation on 48 scenes is noisy (+-1 dB from one check to the next): points, and
+        # their running mean over SMOOTH checks as the line.
+        (line,) = ax.plot(minutes, c["values"], "o", ms=2, alpha=0.3)
+        values = c["values"]
+        windows = [values[max(0, i - SMOOTH + 1) : i + 1] for i in range(len(values))]
+        mean = [sum(w) / len(w) for w in windows]
+        ax.plot(minutes, mean, "-", color=line.get_color(), label=f"{label}, mean of {SMOOTH}")
     ax.axhline(0.0, color="k", lw=0.6)
     ax.set_xlabel("CPU-minutes (one core)")
     ax.set_ylabel(f"validation {metric} (dB)" if "sdr" in metric else f"validation {metric}")

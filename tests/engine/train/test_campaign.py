@@ -99,3 +99,27 @@ def test_the_campaign_trains_the_model_its_state_holds(tmp_path):
     extra = {"train": {"task": "uss", "config": {"model": "cpu-unet"}}, "trainer": {"step": 9}}
     torch.save({"extra": extra}, tmp_path / "last.pt")
     assert run_model(tmp_path) == "cpu-unet"
+
+
+def test_learning_curves_plot_short_and_long_runs(tmp_path):
+    import json as js
+
+    from engine.train.curves import plot_runs, validation_curve
+
+    for name, n in (("short", 3), ("long", 30)):
+        (tmp_path / name).mkdir()
+        rows = [
+            {
+                "kind": "valid",
+                "step": 25 * i,
+                "time": 60.0 * i,
+                "si_sdri": 0.1 * i,
+                "cpu_hours": i / 60,
+            }
+            for i in range(1, n + 1)
+        ]
+        (tmp_path / name / "metrics.jsonl").write_text("\n".join(js.dumps(r) for r in rows))
+    curve = validation_curve(tmp_path / "long")
+    assert curve["clock"] == "cpu" and curve["steps"][-1] == 750 and len(curve["values"]) == 30
+    png = plot_runs([tmp_path / "short", tmp_path / "long"], tmp_path / "curves.png")
+    assert png.stat().st_size > 5000
