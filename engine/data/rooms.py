@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -231,10 +232,11 @@ def build_room_bank(
 
 
 def save_room_bank(bank: RoomBank, path: str | Path) -> None:
-    """Write a bank to an .npz file (atomic)."""
+    """Write a bank to an .npz file (atomic, and safe when two processes write the same bank:
+    concurrent trainers on a fresh machine each simulate it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
     np.savez(tmp, rirs=bank.rirs, lengths=bank.lengths, info=json.dumps(bank.info))
     tmp.replace(path)
 

@@ -9,8 +9,10 @@
    is ~1.5x the throughput of one two-thread process; never run other heavy work beside them),
    the TSE taking its enrollment from the USS of the state (the best weights so far);
    both checkpoint every `valid_every` steps (a few CPU-minutes), so a stopped session loses
-   little;
-3. the best weights go through `bundle assemble` with the shipped classifier, once with the
+   little; `--tasks uss,sc` gives the second core to the classifier instead, fine-tuned from
+   the shipped one on that USS's outputs (the pipeline classifies separated waveforms);
+3. the best weights go through `bundle assemble` with the classifier (this session's
+   fine-tune, else the shipped one), once with the
    shipped classifier's silence thresholds and once with thresholds recalibrated on the pipeline's
    outputs (`bundle recalibrate` on `calibration_valid`: 60 scenes of the valid split, seed
    20261201), and through the same held-out evaluation as every session (`heldout_test`: 50
@@ -53,6 +55,9 @@ CALIBRATION_SEED = 20261201
 CALIBRATION_SCENES = 60
 FINAL_ROW = output_row(PAPER_TSE_ROUNDS)
 FIRST_ROW = "FSS 1 + CP 1"
+TASKS = ("uss", "tse", "sc")
+DEFAULT_TASKS = ("uss", "tse")
+SC_FINETUNE_BLOCKS = 2  # the report fine-tunes M2D's last two blocks
 
 
 def heldout_dir() -> Path:
@@ -138,24 +143,47 @@ def run_model(run_dir: Path) -> str | None:
     return extra.get("train", {}).get("config", {}).get("model")
 
 
-def train_both(runs: Path, minutes: float) -> None:
-    """USS and TSE concurrently, one thread each, for `minutes`, each on the model its state
-    holds (the `cpu` tier's DeFT trunk or its U-Net control: the state decides)."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    common = ["--config", "cpu", "--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
+def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
+    """The `scenesplit train` command of one campaign trainer.
+
+    USS and TSE resume their run folders on the model their state holds (the `cpu` tier's DeFT
+    trunk or its U-Net control: the state decides), the TSE's enrollment from the state's best
+    USS. The classifier is fine-tuned from the shipped one on that USS's outputs (its last
+    blocks only; the shipped `sc.pt` is its state: no optimizer is kept between sessions).
+    """
+    cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), "--config", "cpu"]
+    cmd += ["--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
     enrollment = STATE / "uss_best.pt"
-    tse_extra = [f"task.uss_checkpoint={enrollment}"] if enrollment.is_file() else []
-    procs = []
-    for task, extra in (("uss", []), ("tse", tse_extra)):
+    if task in ("tse", "sc") and enrollment.is_file():
+        cmd.append(f"task.uss_checkpoint={enrollment}")
+    if task == "sc":
+        cmd += [f"task.init={SHIPPED / 'sc.pt'}", f"task.finetune_blocks={SC_FINETUNE_BLOCKS}"]
+    else:
         model = run_model(runs / task)
-        extra = [*extra, f"model={model}"] if model else extra
+        if model:
+            cmd.append(f"model={model}")
+    return cmd
+
+
+def train(runs: Path, minutes: float, tasks: tuple[str, ...]) -> None:
+    """The `tasks` trainers concurrently, one thread each, for `minutes`."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    procs = []
+    for task in tasks:
+        cmd = trainer_command(task, runs, minutes)
+        (runs / task).mkdir(parents=True, exist_ok=True)
         log = open(runs / f"{task}.log", "a")
-        cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), *common, *extra]
         print("+", " ".join(cmd), flush=True)
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
     codes = [p.wait() for p in procs]
     if any(codes):
         raise SystemExit(f"training failed (exit codes {codes}); see {runs}/*.log")
+
+
+def classifier(runs: Path, tasks: tuple[str, ...]) -> Path:
+    """The classifier a candidate bundle carries: this session's fine-tune, else the shipped."""
+    tuned = runs / "sc" / "best.pt"
+    return tuned if "sc" in tasks and tuned.is_file() else SHIPPED / "sc.pt"
 
 
 def evaluate(bundle: Path, out_json: Path) -> dict[str, Any]:
@@ -177,9 +205,14 @@ def evaluate(bundle: Path, out_json: Path) -> dict[str, Any]:
     return json.loads(out_json.read_text())
 
 
-def session_point(report: dict[str, Any], runs: Path) -> dict[str, Any]:
+def session_point(
+    report: dict[str, Any], runs: Path, tasks: tuple[str, ...] = DEFAULT_TASKS
+) -> dict[str, Any]:
     """The campaign's record of this session: counters from the checkpoints + Table 1."""
     point: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpu_hours": 0.0}
+    if "sc" in tasks and (runs / "sc" / "last.pt").is_file():
+        trainer = torch.load(runs / "sc" / "last.pt", weights_only=True)["extra"]["trainer"]
+        point["sc_finetune_step"] = int(trainer["step"])
     for task in ("uss", "tse"):
         extra = torch.load(runs / task / "last.pt", weights_only=True)["extra"]
         trainer = extra["trainer"]
@@ -215,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", default=str(ROOT / "runs" / "campaign"))
     p.add_argument("--no-train", action="store_true", help="only evaluate, ship and record")
     p.add_argument(
+        "--tasks",
+        default=",".join(DEFAULT_TASKS),
+        help="trainers of this session, one core each (uss, tse, sc: the classifier fine-tuned"
+        " on the USS's outputs); with --no-train, whose results the candidate takes",
+    )
+    p.add_argument(
         "--adopt",
         metavar="DIR",
         help="first take {uss,tse}_{last,best}.pt from DIR (what the GPU kit brought back)",
@@ -225,13 +264,16 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the variant with silence thresholds recalibrated on the pipeline's outputs",
     )
     args = p.parse_args(argv)
+    tasks = tuple(t for t in args.tasks.split(",") if t)
+    if not tasks or set(tasks) - set(TASKS):
+        p.error(f"--tasks: a comma-separated list of {', '.join(TASKS)}, got {args.tasks!r}")
     runs = Path(args.runs)
     ensure_data()
     seed_runs(runs)
     if args.adopt:
         adopt(Path(args.adopt), runs)
     if not args.no_train:
-        train_both(runs, args.minutes)
+        train(runs, args.minutes, tasks)
     candidate = runs / "bundle"
     _run(
         [
@@ -243,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             "--tse",
             str(runs / "tse" / "best.pt"),
             "--sc",
-            str(SHIPPED / "sc.pt"),
+            str(classifier(runs, tasks)),
             "--out",
             str(candidate),
             "--name",
@@ -252,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     report = evaluate(candidate, runs / "heldout.json")
-    point = session_point(report, runs)
+    point = session_point(report, runs, tasks)
     point["thresholds"] = "as shipped"
     if not args.no_recalibrate:
         recalibrated = runs / "bundle_recalibrated"
@@ -268,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
                 str(calibration_dir()),
             ]
         )
-        other = session_point(evaluate(recalibrated, runs / "heldout_recalibrated.json"), runs)
+        other = evaluate(recalibrated, runs / "heldout_recalibrated.json")
+        other = session_point(other, runs, tasks)
         point["variants"] = {
             "as shipped": point["pipeline_ca_sdri"],
             "recalibrated": other["pipeline_ca_sdri"],

@@ -4,11 +4,15 @@ Batch function: every active slot of a scene gives an item (its ground-truth tar
 frozen-USS output when `task.uss_checkpoint` is set); silent items are added so they are about
 `task.p_silent_items` (5 %) of the items: zeros, or the scene's residual (mixture W minus the
 targets) far below its own level - the near-silent leakage a separator leaves in an empty slot.
-USS outputs of silent slots are silent items as they are.
+USS outputs are matched to the reference slots by the best permutation (`separated_items`: a
+USS trained with `task.pit` has no fixed slot order); those matched to silent slots are silent
+items as they are.
 Loss (METHOD.md): stage 1 ArcFace (s 32, m 0.5) on active items + KL to uniform on silent ones;
 stage 2 adds `0.001 * energy hinge (m_in -6, m_out -1)`.
 Validation on ground-truth sources: accuracy on active items and silence-detection F1 (silent
 is the positive class) with class-specific thresholds calibrated on the other half of the set.
+With a USS, the same two figures on its outputs (`*_separated`) are the score: the pipeline
+classifies separated waveforms, not clean ones.
 `finish` calibrates the thresholds on the whole validation set, stores them in the model's
 `thresholds` buffer (so in best.pt) and writes the energies to `energies.npz`.
 """
@@ -23,7 +27,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.losses import arcface_loss, energy_hinge_loss, energy_score, kl_to_uniform
+from engine.losses import (
+    arcface_loss,
+    energy_hinge_loss,
+    energy_score,
+    kl_to_uniform,
+    pit_order,
+    reorder,
+)
 from engine.models.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
 from engine.models.registry import build_model
 from engine.train import distributed
@@ -76,6 +87,20 @@ def crop_items(waves: torch.Tensor, length: int, generator: torch.Generator) -> 
     return torch.stack(out)
 
 
+@torch.no_grad()
+def separated_items(uss: nn.Module, batch: dict[str, torch.Tensor], autocast) -> tuple:
+    """A frozen USS's foreground outputs, each labelled with the reference slot it matches.
+
+    Shape: batch mixture `[B, C, N]`, targets `[B, 3, N]`, label_index `[B, 3]` ->
+    (waves `[3B, N]`, labels `[3B]`, -1 where the matched reference is silent).
+    """
+    with autocast():
+        separated = uss(batch["mixture"]).foreground.float()
+    separated = reorder(separated, pit_order(separated, batch["targets"].float()))
+    labels = torch.where(batch["active"], batch["label_index"], -1)
+    return separated.flatten(0, 1), labels.flatten()
+
+
 def silence_f1(energy: torch.Tensor, thresholds: torch.Tensor, pred: torch.Tensor, active) -> float:
     """F1 of detecting silent items (energy above the predicted class's threshold)."""
     said_silent = energy > thresholds[pred]
@@ -125,10 +150,9 @@ class SCTraining(Task):
         waves = [targets[active]]
         item_labels = [labels[active]]
         if self.uss is not None:
-            with torch.no_grad(), self.autocast():
-                separated = self.uss(batch["mixture"]).foreground.float()
-            waves += [separated[active], separated[~active]]
-            item_labels += [labels[active], torch.full_like(labels[~active], -1)]
+            separated, separated_labels = separated_items(self.uss, batch, self.autocast)
+            waves.append(separated)
+            item_labels.append(separated_labels)
         n_items = sum(len(w) for w in waves)
         # Silent items at rate p among all items: expected n_items * p / (1 - p), drawn so that
         # the fraction holds on average even when it is below one item per batch.
@@ -185,8 +209,19 @@ class SCTraining(Task):
 
     @torch.no_grad()
     def collect(self, model: nn.Module, loader) -> dict[str, torch.Tensor]:
-        """Energy, predicted class, label and activity of every validation item, all ranks."""
-        out: dict[str, list[torch.Tensor]] = {"energy": [], "pred": [], "label": [], "active": []}
+        """Energy, predicted class, label, activity and origin (USS output or not) of every
+        validation item, all ranks."""
+        keys = ("energy", "pred", "label", "active", "separated")
+        out: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
+
+        def add(wave: torch.Tensor, label: torch.Tensor, separated: bool) -> None:
+            logits = model(wave).float()
+            out["energy"].append(energy_score(logits))
+            out["pred"].append(logits.argmax(-1))
+            out["label"].append(label)
+            out["active"].append(label >= 0)
+            out["separated"].append(torch.full_like(label, int(separated)))
+
         for i, batch in enumerate(loader):
             # Silent items are seeded by batch so every validation sees the same ones.
             gen = torch.Generator().manual_seed(7919 + 1000 * self.dist.rank + i)
@@ -203,11 +238,9 @@ class SCTraining(Task):
             )
             wave = torch.cat([targets[active], sil])
             label = torch.cat([batch["label_index"][active], batch["label_index"][~active]])
-            logits = model(wave).float()
-            out["energy"].append(energy_score(logits))
-            out["pred"].append(logits.argmax(-1))
-            out["label"].append(label)
-            out["active"].append(label >= 0)
+            add(wave, label, separated=False)
+            if self.uss is not None:
+                add(*separated_items(self.uss, batch, self.autocast), separated=True)
         gathered = {}
         for key, parts in out.items():
             t = torch.cat(parts) if parts else torch.zeros(0, device=self.device)
@@ -215,23 +248,18 @@ class SCTraining(Task):
         gathered["pred"] = gathered["pred"].long()
         gathered["label"] = gathered["label"].long()
         gathered["active"] = gathered["active"].bool()
+        gathered["separated"] = gathered["separated"].bool()
         return gathered
 
     def scores(self, model: nn.Module, c: dict[str, torch.Tensor]) -> dict[str, float]:
-        """Accuracy, silence F1 (held-out and current thresholds), energies, combined score."""
-        from engine.models.m2d_sc import calibrate_thresholds
-
-        act = c["active"]
+        """Accuracy, silence F1 (held-out and current thresholds), energies, combined score;
+        with USS outputs among the items, their accuracy and F1 make the score."""
         n_cls = model_config(model).num_classes
-        accuracy = float((c["pred"][act] == c["label"][act]).double().mean()) if act.any() else 0.0
-        half = torch.arange(len(act)) % 2 == 0
-        if act[half].any() and (~act[half]).any():
-            thr = calibrate_thresholds(c["energy"][half], c["pred"][half], act[half], n_cls)
-            f1 = silence_f1(c["energy"][~half], thr.double(), c["pred"][~half], act[~half])
-        else:
-            f1 = 0.0
+        clean = ~c["separated"]
+        act = c["active"]
+        accuracy, f1 = accuracy_and_f1({k: v[clean] for k, v in c.items()}, n_cls)
         current = silence_f1(c["energy"], model.thresholds.double().cpu(), c["pred"], act)
-        return {
+        result = {
             "accuracy": accuracy,
             "silence_f1": f1,
             "silence_f1_current": current,
@@ -239,6 +267,15 @@ class SCTraining(Task):
             "energy_silent": float(c["energy"][~act].mean()) if (~act).any() else 0.0,
             "score": (accuracy + f1) / 2,
         }
+        if c["separated"].any():
+            sep = {k: v[c["separated"]] for k, v in c.items()}
+            accuracy, f1 = accuracy_and_f1(sep, n_cls)
+            result |= {
+                "accuracy_separated": accuracy,
+                "silence_f1_separated": f1,
+                "score": (accuracy + f1) / 2,
+            }
+        return result
 
     @torch.no_grad()
     def validate(self, model: nn.Module, loader) -> dict[str, float]:
@@ -259,15 +296,34 @@ class SCTraining(Task):
                 pred=c["pred"].numpy(),
                 label=c["label"].numpy(),
                 active=c["active"].numpy(),
+                separated=c["separated"].numpy(),
                 thresholds=thresholds.cpu().numpy(),
             )
+        separated = {
+            f"final_{k}": v for k, v in held_out.items() if k.endswith("_separated")
+        }
         return {
+            **separated,
             "final_accuracy": held_out["accuracy"],
             "final_silence_f1_heldout": held_out["silence_f1"],
             "final_silence_f1_calibrated": calibrated,
             "final_energy_active": held_out["energy_active"],
             "final_energy_silent": held_out["energy_silent"],
         }
+
+
+def accuracy_and_f1(c: dict[str, torch.Tensor], n_classes: int) -> tuple[float, float]:
+    """Accuracy on the active items of `collect`'s output, and silence F1 of one half of the
+    items with class thresholds calibrated on the other half."""
+    from engine.models.m2d_sc import calibrate_thresholds
+
+    act = c["active"]
+    accuracy = float((c["pred"][act] == c["label"][act]).double().mean()) if act.any() else 0.0
+    half = torch.arange(len(act)) % 2 == 0
+    if not (act[half].any() and (~act[half]).any()):
+        return accuracy, 0.0
+    thr = calibrate_thresholds(c["energy"][half], c["pred"][half], act[half], n_classes)
+    return accuracy, silence_f1(c["energy"][~half], thr.double(), c["pred"][~half], act[~half])
 
 
 @torch.no_grad()

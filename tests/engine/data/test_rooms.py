@@ -38,3 +38,28 @@ def test_bank_is_cached_and_reproducible(tmp_path):
     np.testing.assert_array_equal(a.rirs, b.rirs)
     np.testing.assert_array_equal(a.rirs, build_room_bank(cfg, "valid", 5).rirs)
     assert not np.array_equal(a.rirs, build_room_bank(cfg, "test", 5).rirs)
+
+
+def _save_many(path, bank, n):
+    from engine.data.rooms import save_room_bank
+
+    for _ in range(n):
+        save_room_bank(bank, path)
+
+
+def test_two_processes_writing_the_same_bank_both_succeed(tmp_path):
+    # Two trainers started at once on a fresh machine simulate and save the same bank.
+    import multiprocessing
+
+    cfg = RoomConfig(n_rooms=1, sources_per_room=1, max_order=1, max_seconds=0.2, method="analytic")
+    bank = build_room_bank(cfg, "valid", 1)
+    path = tmp_path / "rooms.npz"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_save_many, args=(path, bank, 30)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    np.testing.assert_array_equal(load_room_bank(path).rirs, bank.rirs)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["rooms.npz"]

@@ -123,3 +123,26 @@ def test_learning_curves_plot_short_and_long_runs(tmp_path):
     assert curve["clock"] == "cpu" and curve["steps"][-1] == 750 and len(curve["values"]) == 30
     png = plot_runs([tmp_path / "short", tmp_path / "long"], tmp_path / "curves.png")
     assert png.stat().st_size > 5000
+
+
+def test_the_classifier_is_fine_tuned_on_the_state_uss_and_ships_only_when_trained(
+    tmp_path, monkeypatch
+):
+    from engine.train import campaign
+
+    monkeypatch.setattr(campaign, "STATE", tmp_path / "state")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "uss_best.pt").write_bytes(b"x")
+    cmd = campaign.trainer_command("sc", tmp_path / "runs", 30)
+    assert cmd[cmd.index("train") + 1] == "sc" and "--max-minutes" in cmd
+    assert f"task.uss_checkpoint={tmp_path / 'state' / 'uss_best.pt'}" in cmd
+    assert f"task.init={campaign.SHIPPED / 'sc.pt'}" in cmd
+    assert not any(arg.startswith("model=") for arg in cmd)
+
+    runs = tmp_path / "runs"
+    assert campaign.classifier(runs, ("uss", "sc")) == campaign.SHIPPED / "sc.pt"  # none yet
+    (runs / "sc").mkdir(parents=True)
+    (runs / "sc" / "best.pt").write_bytes(b"x")
+    assert campaign.classifier(runs, ("uss", "sc")) == runs / "sc" / "best.pt"
+    # A fine-tune left by another session is not taken unless this one trained the classifier.
+    assert campaign.classifier(runs, ("uss", "tse")) == campaign.SHIPPED / "sc.pt"

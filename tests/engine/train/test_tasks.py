@@ -105,17 +105,53 @@ def uss_checkpoint(tmp_path):
     return save_checkpoint(tmp_path / "uss.pt", build_model("deft_mamba_uss", "tiny"))
 
 
+class SlotSwappingUSS(torch.nn.Module):
+    """A stand-in separator whose foreground slots are the references in reversed order."""
+
+    def __init__(self, targets: torch.Tensor):
+        super().__init__()
+        self.targets = targets
+
+    def forward(self, mixture: torch.Tensor):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(foreground=self.targets.flip(1) * 0.9)
+
+
 def test_sc_with_a_frozen_uss_adds_its_outputs_as_items(uss_checkpoint):
     task = sc_task(f"task.uss_checkpoint={uss_checkpoint}", "task.p_silent_items=0.0")
     task.setup(build_model("m2d_sc", "toy"))
     assert task.uss is not None and not any(p.requires_grad for p in task.uss.parameters())
     batch = scene_batch()
     items = task.items(batch, torch.Generator().manual_seed(0))
-    # 3 ground-truth targets + 3 USS outputs of active slots (same labels) + 3 silent USS slots.
-    assert items["label"].tolist() == [3, 7, 11, 3, 7, 11, -1, -1, -1]
-    with torch.no_grad():
-        separated = task.uss(batch["mixture"]).foreground
-    assert torch.allclose(items["wave"][3:6], separated[batch["active"]])
+    # 3 ground-truth targets + the USS's 6 slots, labelled by the reference each one matches.
+    assert items["label"].shape == (9,) and items["label"][:3].tolist() == [3, 7, 11]
+    assert sorted(items["label"][3:].tolist()) == [-1, -1, -1, 3, 7, 11]
+
+
+def test_sc_labels_uss_outputs_by_the_reference_they_match_not_by_slot():
+    # A PIT-trained USS puts sources in any slot: the label must follow the waveform.
+    task = sc_task("task.p_silent_items=0.0")
+    batch = scene_batch()
+    task.uss = SlotSwappingUSS(batch["targets"])
+    items = task.items(batch, torch.Generator().manual_seed(0))
+    separated, labels = items["wave"][3:], items["label"][3:]
+    assert labels.tolist() == [3, 7, -1, 11, -1, -1]
+    assert torch.allclose(separated, 0.9 * batch["targets"].flatten(0, 1))
+
+
+def test_sc_validation_scores_uss_outputs_when_fine_tuning_on_them():
+    task = sc_task("task.p_silent_items=0.0")
+    batch = scene_batch()
+    task.uss = SlotSwappingUSS(batch["targets"])
+    model = build_model("m2d_sc", "toy").eval()
+    c = task.collect(model, [batch])
+    assert int(c["separated"].sum()) == 6 and int((~c["separated"]).sum()) == 6
+    scores = task.scores(model, c)
+    assert {"accuracy_separated", "silence_f1_separated"} <= scores.keys()
+    assert scores["score"] == pytest.approx(
+        (scores["accuracy_separated"] + scores["silence_f1_separated"]) / 2
+    )
 
 
 def test_tse_batch_has_ground_truth_clues_and_uss_or_oracle_enrollment(uss_checkpoint):
