@@ -150,8 +150,9 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
 
     USS and TSE resume their run folders on the model their state holds (the `cpu` tier's DeFT
     trunk or its U-Net control: the state decides), the TSE's enrollment from the state's best
-    USS. The classifier is fine-tuned from the shipped one on that USS's outputs (its last
-    blocks only; the shipped `sc.pt` is its state: no optimizer is kept between sessions).
+    USS. The classifier is fine-tuned from the shipped one on that USS's outputs and on
+    clean sources (every block; the shipped `sc.pt` is its state: no optimizer is kept
+    between sessions).
     """
     cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), "--config", "cpu"]
     cmd += ["--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
