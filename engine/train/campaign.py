@@ -60,6 +60,10 @@ DEFAULT_TASKS = ("uss", "tse")
 # The report fine-tunes M2D's last two blocks because its backbone is pretrained on AudioSet;
 # ours learned from scratch on CPU (67 % on clean sources), so the whole network trains.
 SC_FINETUNE_BLOCKS = -1
+# Stage 2 (ArcFace + KL + 0.001 energy hinge): the stage-1 classifier's energies sit at ~27
+# for active and silent items alike (every cosine ~ -0.85), so its silence thresholds barely
+# separate; the hinge pulls active energies below m_in and silent ones above m_out.
+SC_STAGE = 2
 
 
 def heldout_dir() -> Path:
@@ -151,8 +155,8 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
     USS and TSE resume their run folders on the model their state holds (the `cpu` tier's DeFT
     trunk or its U-Net control: the state decides), the TSE's enrollment from the state's best
     USS. The classifier is fine-tuned from the shipped one on that USS's outputs and on
-    clean sources (every block; the shipped `sc.pt` is its state: no optimizer is kept
-    between sessions).
+    clean sources (every block, stage 2 loss; the shipped `sc.pt` is its state: no optimizer
+    is kept between sessions).
     """
     cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), "--config", "cpu"]
     cmd += ["--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
@@ -161,6 +165,7 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
         cmd.append(f"task.uss_checkpoint={enrollment}")
     if task == "sc":
         cmd += [f"task.init={SHIPPED / 'sc.pt'}", f"task.finetune_blocks={SC_FINETUNE_BLOCKS}"]
+        cmd.append(f"task.stage={SC_STAGE}")
     else:
         model = run_model(runs / task)
         if model:

@@ -138,6 +138,12 @@ def test_the_classifier_is_fine_tuned_on_the_state_uss_and_ships_only_when_train
     assert f"task.uss_checkpoint={tmp_path / 'state' / 'uss_best.pt'}" in cmd
     assert f"task.init={campaign.SHIPPED / 'sc.pt'}" in cmd
     assert not any(arg.startswith("model=") for arg in cmd)
+    # The overrides are real config keys, and the classifier trains with the energy hinge.
+    from engine.train.config import apply_overrides, named_config
+
+    overrides = [a for a in cmd[cmd.index("--config") + 2 :] if "=" in a and a[0] != "-"]
+    cfg = apply_overrides(named_config("sc", "cpu"), overrides)
+    assert cfg.task.stage == 2 and cfg.task.finetune_blocks == campaign.SC_FINETUNE_BLOCKS
 
     runs = tmp_path / "runs"
     assert campaign.classifier(runs, ("uss", "sc")) == campaign.SHIPPED / "sc.pt"  # none yet
