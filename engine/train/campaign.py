@@ -119,12 +119,17 @@ def ensure_data() -> None:
 
 
 def seed_runs(runs: Path) -> None:
-    """Put the repository's state into run folders that have none (fresh clone)."""
+    """Put the repository's state into run folders that have none (fresh clone).
+
+    Both files: a trainer this session does not run still gives the bundle its best weights.
+    """
     for task in ("uss", "tse"):
-        folder, state = runs / task, STATE / f"{task}_last.pt"
+        folder = runs / task
         folder.mkdir(parents=True, exist_ok=True)
-        if not (folder / "last.pt").is_file() and state.is_file():
-            shutil.copy2(state, folder / "last.pt")
+        for kind in ("last", "best"):
+            state = STATE / f"{task}_{kind}.pt"
+            if not (folder / f"{kind}.pt").is_file() and state.is_file():
+                shutil.copy2(state, folder / f"{kind}.pt")
 
 
 def adopt(kit_out: Path, runs: Path) -> None:

@@ -152,3 +152,20 @@ def test_the_classifier_is_fine_tuned_on_the_state_uss_and_ships_only_when_train
     assert campaign.classifier(runs, ("uss", "sc")) == runs / "sc" / "best.pt"
     # A fine-tune left by another session is not taken unless this one trained the classifier.
     assert campaign.classifier(runs, ("uss", "tse")) == campaign.SHIPPED / "sc.pt"
+
+
+def test_a_fresh_clone_takes_the_best_weights_of_a_trainer_it_does_not_run(tmp_path, monkeypatch):
+    from engine.train import campaign
+
+    monkeypatch.setattr(campaign, "STATE", tmp_path / "state")
+    (tmp_path / "state").mkdir()
+    for name in ("uss_last", "uss_best", "tse_last", "tse_best"):
+        (tmp_path / "state" / f"{name}.pt").write_bytes(name.encode())
+    runs = tmp_path / "runs"
+    (runs / "uss").mkdir(parents=True)
+    (runs / "uss" / "best.pt").write_bytes(b"newer")  # a run folder's own file wins
+    campaign.seed_runs(runs)
+    assert (runs / "tse" / "best.pt").read_bytes() == b"tse_best"
+    assert (runs / "tse" / "last.pt").read_bytes() == b"tse_last"
+    assert (runs / "uss" / "best.pt").read_bytes() == b"newer"
+    assert (runs / "uss" / "last.pt").read_bytes() == b"uss_last"
