@@ -64,6 +64,10 @@ SC_FINETUNE_BLOCKS = -1
 # for active and silent items alike (every cosine ~ -0.85), so its silence thresholds barely
 # separate; the hinge pulls active energies below m_in and silent ones above m_out.
 SC_STAGE = 2
+# The shipped classifier's embeddings and class weights had collapsed onto one direction
+# (pairwise cosines ~0.93, every energy ~27: ArcFace's margin out of reach); each fine-tune
+# starts from it with its head recentred on clean training items (`tasks.sc.recentre_head`).
+SC_RECENTRE = True
 
 
 def heldout_dir() -> Path:
@@ -160,8 +164,8 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
     USS and TSE resume their run folders on the model their state holds (the `cpu` tier's DeFT
     trunk or its U-Net control: the state decides), the TSE's enrollment from the state's best
     USS. The classifier is fine-tuned from the shipped one on that USS's outputs and on
-    clean sources (every block, stage 2 loss; the shipped `sc.pt` is its state: no optimizer
-    is kept between sessions).
+    clean sources (every block, stage 2 loss, head recentred; the shipped `sc.pt` is its state:
+    no optimizer is kept between sessions).
     """
     cmd = [*_scenesplit(), "train", task, "--out", str(runs / task), "--config", "cpu"]
     cmd += ["--max-minutes", str(minutes), f"data.manifest={manifest_path()}"]
@@ -170,7 +174,7 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
         cmd.append(f"task.uss_checkpoint={enrollment}")
     if task == "sc":
         cmd += [f"task.init={SHIPPED / 'sc.pt'}", f"task.finetune_blocks={SC_FINETUNE_BLOCKS}"]
-        cmd.append(f"task.stage={SC_STAGE}")
+        cmd += [f"task.stage={SC_STAGE}", f"task.recentre_head={str(SC_RECENTRE).lower()}"]
     else:
         model = run_model(runs / task)
         if model:

@@ -113,6 +113,9 @@ class SCTask:
     init: str = ""  # start from this checkpoint (ours, an M2D pre-train, or an official M2D)
     finetune_blocks: int = -1  # train only the last K blocks (+ head); -1 = everything
     crop_seconds: float = 0.0  # random crop of each source; 0 = the whole scene
+    # On a fresh start, centre the embedding on clean training items and aim each class
+    # weight at its items' mean (`tasks.sc.recentre_head`): a way out of a collapsed head.
+    recentre_head: bool = False
 
 
 @dataclass

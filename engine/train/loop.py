@@ -144,6 +144,8 @@ def train(
         step, best, cpu_s_before, scenes_before = _resume(last_path, model, optimizer, task, config)
         log.text(f"resumed from {last_path} at step {step}")
     else:
+        for line in task.start_fresh(model):
+            log.text(line)
         torch.manual_seed(config.seed + 1000 * dist.rank)
     start_step = step
     if dist.is_main:

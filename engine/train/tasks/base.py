@@ -57,6 +57,13 @@ class Task:
     def setup(self, model: nn.Module) -> None:
         """Once, after the model is on its device: freezing, frozen helper models, statistics."""
 
+    def start_fresh(self, model: nn.Module) -> list[str]:
+        """On a run's first start only (a resumed run skips it): data-driven initialisation.
+
+        Returns lines for the train log.
+        """
+        return []
+
     def prepare_batch(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
         """The batch function: a collated dataset batch -> the loss's inputs on the device.
 

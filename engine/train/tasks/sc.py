@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.losses import (
@@ -43,6 +44,7 @@ from engine.train.tasks.base import Task
 
 ENERGIES_FILE = "energies.npz"
 N_STAT_SCENES = 16
+N_CENTRE_SCENES = 128  # ~7 clean items per class for `recentre_head`
 
 
 def silent_items(
@@ -142,6 +144,18 @@ class SCTraining(Task):
             self.uss = uss.eval()
         if not opts.init:
             fit_norm_stats(model, self.config.data, self.device)
+
+    def start_fresh(self, model: nn.Module) -> list[str]:
+        """`task.recentre_head`: see `recentre_head`."""
+        if not self.config.task.recentre_head:
+            return []
+        r = recentre_head(model, self.config.data, self.device)
+        return [
+            f"recentred the classifier head on {r['items']:.0f} clean training items "
+            f"({r['classes']:.0f} classes): accuracy on them {r['accuracy_before']:.2f} -> "
+            f"{r['accuracy_after']:.2f}, mean pairwise embedding cosine "
+            f"{r['cosine_before']:.2f} -> {r['cosine_after']:.2f}"
+        ]
 
     def items(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
         """Training items of a batch of scenes: `wave [M, L]`, `label [M]`, `active [M]`."""
@@ -299,9 +313,7 @@ class SCTraining(Task):
                 separated=c["separated"].numpy(),
                 thresholds=thresholds.cpu().numpy(),
             )
-        separated = {
-            f"final_{k}": v for k, v in held_out.items() if k.endswith("_separated")
-        }
+        separated = {f"final_{k}": v for k, v in held_out.items() if k.endswith("_separated")}
         return {
             **separated,
             "final_accuracy": held_out["accuracy"],
@@ -342,6 +354,66 @@ def fit_norm_stats(model: nn.Module, data: DataConfig, device: torch.device) -> 
     mean, std = float(x.mean()), float(x.std())
     model.frontend.set_norm_stats(mean, std)
     model.config.norm_mean, model.config.norm_std = mean, std
+
+
+@torch.no_grad()
+def recentre_head(
+    model: nn.Module, data: DataConfig, device: torch.device, n_scenes: int = N_CENTRE_SCENES
+) -> dict[str, float]:
+    """Centre the embedding on clean training items and aim each class weight at its class mean.
+
+    A collapsed classifier (every embedding and class weight near one shared direction, energies
+    alike for all inputs) keeps what tells classes apart only in small deviations from that
+    direction, which ArcFace's cosines barely see. The embedding is the mean of final-norm
+    tokens, so subtracting the items' mean embedding from that norm's bias centres it exactly;
+    each class weight then points at the mean of its centred, normalised items (row norms are
+    kept, so the optimiser's step sizes do not change). Classes without items keep their weights.
+    Returns the items' accuracy and mean pairwise embedding cosine before and after.
+    """
+    from engine.train.data import train_dataset
+
+    dataset = train_dataset(data)
+    waves, labels = [], []
+    for i in range(min(n_scenes, len(dataset))):
+        scene = dataset[i]
+        waves.append(scene["targets"][scene["active"]])
+        labels.append(scene["label_index"][scene["active"]])
+    wave, label = torch.cat(waves).to(device), torch.cat(labels).to(device)
+    if len(label) == 0:
+        raise ValueError("recentre_head: the training scenes hold no active foreground item")
+    was_training = model.training
+    model.eval()
+
+    def embed() -> torch.Tensor:
+        return torch.cat([model.embed(w).float() for w in wave.split(16)])
+
+    def figures(emb: torch.Tensor) -> tuple[float, float]:
+        unit = F.normalize(emb, dim=-1)
+        cos = unit @ unit.T
+        off = cos[~torch.eye(len(unit), dtype=torch.bool, device=cos.device)]
+        pred = model.head(emb).argmax(-1)
+        return float((pred == label).float().mean()), float(off.mean()) if len(off) else 1.0
+
+    emb = embed()
+    accuracy_before, cosine_before = figures(emb)
+    model.encoder.norm.bias.sub_(emb.mean(0).to(model.encoder.norm.bias.dtype))
+    centred = F.normalize(embed(), dim=-1)
+    weight = model.head.weight
+    norms = weight.norm(dim=-1)
+    classes = label.unique()
+    for k in classes.tolist():
+        mean = F.normalize(centred[label == k].mean(0), dim=-1)
+        weight[k] = (mean * norms[k]).to(weight.dtype)
+    accuracy_after, cosine_after = figures(centred)
+    model.train(was_training)
+    return {
+        "items": float(len(label)),
+        "classes": float(len(classes)),
+        "accuracy_before": accuracy_before,
+        "accuracy_after": accuracy_after,
+        "cosine_before": cosine_before,
+        "cosine_after": cosine_after,
+    }
 
 
 def model_config(model: nn.Module):

@@ -10,7 +10,13 @@ from engine.models.registry import build_model
 from engine.train.config import named_config
 from engine.train.distributed import DistInfo
 from engine.train.tasks.m2d_pretrain import CONFIGS, M2DPretrainModel
-from engine.train.tasks.sc import SCTraining, crop_items, load_initial_weights, silence_f1
+from engine.train.tasks.sc import (
+    SCTraining,
+    crop_items,
+    load_initial_weights,
+    recentre_head,
+    silence_f1,
+)
 
 CPU = DistInfo(0, 1, 0, torch.device("cpu"))
 
@@ -116,6 +122,56 @@ class SlotSwappingUSS(torch.nn.Module):
         from types import SimpleNamespace
 
         return SimpleNamespace(foreground=self.targets.flip(1) * 0.9)
+
+
+def clean_items(data, n_scenes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The active targets of the first training scenes and their labels."""
+    from engine.train.data import train_dataset
+
+    dataset = train_dataset(data)
+    scenes = [dataset[i] for i in range(n_scenes)]
+    wave = torch.cat([s["targets"][s["active"]] for s in scenes])
+    return wave, torch.cat([s["label_index"][s["active"]] for s in scenes])
+
+
+def test_recentre_head_undoes_a_collapse_onto_one_direction(smoke):
+    cfg = smoke("sc", "task.recentre_head=true")
+    torch.manual_seed(0)
+    model = build_model("m2d_sc", "toy").eval()
+    direction = torch.nn.functional.normalize(torch.randn(model.config.embed_dim), dim=0)
+    with torch.no_grad():
+        # What the shipped classifier looked like: every embedding and class weight near one
+        # direction (pairwise cosines ~0.93).
+        model.encoder.norm.bias.add_(30 * direction)
+        model.head.weight.copy_(direction + 0.05 * torch.randn_like(model.head.weight))
+    norms = model.head.weight.norm(dim=-1).clone()
+
+    r = recentre_head(model, cfg.data, torch.device("cpu"), n_scenes=16)
+
+    assert r["cosine_before"] > 0.9 and abs(r["cosine_after"]) < 0.3
+    assert r["accuracy_after"] >= r["accuracy_before"] and r["items"] > 0
+    wave, label = clean_items(cfg.data, 16)
+    with torch.no_grad():
+        emb = model.embed(wave)
+    # The embedding is centred exactly on the items, and each class present among them is
+    # aimed at its own items; row norms (the optimiser's scale) are kept.
+    assert emb.mean(0).norm() < 1e-3 * emb.norm(dim=-1).mean()
+    assert torch.allclose(model.head.weight.norm(dim=-1), norms, rtol=1e-5)
+    cos = model.head(emb)
+    for k in label.unique().tolist():
+        assert cos[label == k, k].mean() > cos[label == k].mean()
+    assert not model.training
+
+
+def test_sc_start_fresh_recentres_only_when_asked(smoke):
+    model = build_model("m2d_sc", "toy")
+    before = model.head.weight.detach().clone()
+    off = SCTraining(smoke("sc"), CPU)
+    assert off.start_fresh(model) == [] and torch.equal(model.head.weight, before)
+    on = SCTraining(smoke("sc", "task.recentre_head=true"), CPU)
+    (line,) = on.start_fresh(model)
+    assert "recentred the classifier head" in line
+    assert not torch.equal(model.head.weight, before)
 
 
 def test_sc_with_a_frozen_uss_adds_its_outputs_as_items(uss_checkpoint):
