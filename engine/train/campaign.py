@@ -8,7 +8,8 @@
 2. the USS and the TSE train at once, one process and one thread each (on two cores this
    is ~1.5x the throughput of one two-thread process; never run other heavy work beside them),
    the TSE taking its enrollment from the USS of the state (the best weights so far);
-   both checkpoint every `valid_every` steps (a few CPU-minutes), so a stopped session loses
+   both checkpoint every `valid_every` steps (a few CPU-minutes), and the campaign copies
+   those checkpoints into `packaging/cpu/state/` every 15 minutes, so a stopped session loses
    little; `--tasks uss,sc` gives the second core to the classifier instead, fine-tuned from
    the shipped one on that USS's outputs (the pipeline classifies separated waveforms);
 3. the best weights go through `bundle assemble` with the classifier (this session's
@@ -68,6 +69,9 @@ SC_STAGE = 2
 # (pairwise cosines ~0.93, every energy ~27: ArcFace's margin out of reach); each fine-tune
 # starts from it with its head recentred on clean training items (`tasks.sc.recentre_head`).
 SC_RECENTRE = True
+# Sessions end without warning; while the trainers run, their checkpoints are copied into
+# the repository's state this often, so a cut-off session still hands its steps on.
+SAVE_STATE_EVERY_S = 15 * 60
 
 
 def heldout_dir() -> Path:
@@ -136,6 +140,22 @@ def seed_runs(runs: Path) -> None:
                 shutil.copy2(state, folder / f"{kind}.pt")
 
 
+def save_state(runs: Path) -> list[Path]:
+    """Copy the run folders' `last.pt` / `best.pt` of USS and TSE into the repository's state."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for task in ("uss", "tse"):
+        for kind in ("last", "best"):
+            src = runs / task / f"{kind}.pt"
+            if src.is_file():
+                dst = STATE / f"{task}_{kind}.pt"
+                part = dst.with_name(f".{dst.name}.part")
+                shutil.copy2(src, part)
+                os.replace(part, dst)  # a reader never sees half a file
+                saved.append(dst)
+    return saved
+
+
 def adopt(kit_out: Path, runs: Path) -> None:
     """Make the GPU kit's results the run folders' state (the campaign goes on from them)."""
     found = False
@@ -183,7 +203,8 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
 
 
 def train(runs: Path, minutes: float, tasks: tuple[str, ...]) -> None:
-    """The `tasks` trainers concurrently, one thread each, for `minutes`."""
+    """The `tasks` trainers concurrently, one thread each, for `minutes`, their checkpoints
+    copied into the state every `SAVE_STATE_EVERY_S` meanwhile."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     procs = []
     for task in tasks:
@@ -192,7 +213,14 @@ def train(runs: Path, minutes: float, tasks: tuple[str, ...]) -> None:
         log = open(runs / f"{task}.log", "a")
         print("+", " ".join(cmd), flush=True)
         procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
-    codes = [p.wait() for p in procs]
+    next_save = time.monotonic() + SAVE_STATE_EVERY_S
+    while any(p.poll() is None for p in procs):
+        time.sleep(min(5.0, SAVE_STATE_EVERY_S))
+        if time.monotonic() >= next_save:
+            saved = save_state(runs)
+            print(f"state saved: {', '.join(f.name for f in saved)}", flush=True)
+            next_save += SAVE_STATE_EVERY_S
+    codes = [p.returncode for p in procs]
     if any(codes):
         raise SystemExit(f"training failed (exit codes {codes}); see {runs}/*.log")
 
@@ -344,10 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         set_tse_rounds(candidate, point["tse_rounds"])
         add_heldout_notes(candidate, point)
         ship_bundle(candidate, SHIPPED)
-    STATE.mkdir(parents=True, exist_ok=True)
-    for task in ("uss", "tse"):
-        shutil.copy2(runs / task / "last.pt", STATE / f"{task}_last.pt")
-        shutil.copy2(runs / task / "best.pt", STATE / f"{task}_best.pt")
+    save_state(runs)
     from engine.train.curves import append_campaign_point, plot_campaign
 
     append_campaign_point(CAMPAIGN, point)

@@ -170,3 +170,34 @@ def test_a_fresh_clone_takes_the_best_weights_of_a_trainer_it_does_not_run(tmp_p
     assert (runs / "tse" / "last.pt").read_bytes() == b"tse_last"
     assert (runs / "uss" / "best.pt").read_bytes() == b"newer"
     assert (runs / "uss" / "last.pt").read_bytes() == b"uss_last"
+
+
+def test_the_state_is_saved_while_the_trainers_run(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from engine.train import campaign
+
+    monkeypatch.setattr(campaign, "STATE", tmp_path / "state")
+    monkeypatch.setattr(campaign, "SAVE_STATE_EVERY_S", 0.3)
+    runs = tmp_path / "runs"
+    # A stand-in trainer: checkpoints at once, then trains on past several state saves.
+    script = (
+        "import pathlib, sys, time; d = pathlib.Path(sys.argv[1]); "
+        "(d / 'last.pt').write_bytes(b'step 1'); time.sleep(1.5)"
+    )
+    monkeypatch.setattr(
+        campaign,
+        "trainer_command",
+        lambda task, runs, minutes: [sys.executable, "-c", script, str(runs / task)],
+    )
+    (runs / "uss").mkdir(parents=True)
+    (runs / "uss" / "best.pt").write_bytes(b"best")
+    campaign.train(runs, 1.0, ("uss",))
+    assert "state saved: uss_last.pt, uss_best.pt" in capsys.readouterr().out
+    # What a session cut off after the trainer's checkpoint leaves in the repository:
+    assert (tmp_path / "state" / "uss_last.pt").read_bytes() == b"step 1"
+    assert (tmp_path / "state" / "uss_best.pt").read_bytes() == b"best"
+    assert not list((tmp_path / "state").glob(".*part"))
+    (runs / "uss" / "last.pt").write_bytes(b"step 2")
+    campaign.save_state(runs)
+    assert (tmp_path / "state" / "uss_last.pt").read_bytes() == b"step 2"
