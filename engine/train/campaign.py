@@ -69,6 +69,11 @@ SC_STAGE = 2
 # (pairwise cosines ~0.93, every energy ~27: ArcFace's margin out of reach); each fine-tune
 # starts from it with its head recentred on clean training items (`tasks.sc.recentre_head`).
 SC_RECENTRE = True
+# ArcFace's margin (0.5) kept the fine-tune collapsing: with a from-scratch backbone the
+# target's theta + m sits near pi where its logit has no slope, and the loss fell by pushing
+# every other cosine to -1 (energies of active and silent items both climbed to ~27 within
+# 350 steps). Without the margin the loss is a plain scaled-cosine softmax.
+SC_MARGIN = 0.0
 # Sessions end without warning; while the trainers run, their checkpoints are copied into
 # the repository's state this often, so a cut-off session still hands its steps on.
 SAVE_STATE_EVERY_S = 15 * 60
@@ -195,6 +200,7 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
     if task == "sc":
         cmd += [f"task.init={SHIPPED / 'sc.pt'}", f"task.finetune_blocks={SC_FINETUNE_BLOCKS}"]
         cmd += [f"task.stage={SC_STAGE}", f"task.recentre_head={str(SC_RECENTRE).lower()}"]
+        cmd.append(f"task.margin={SC_MARGIN}")
     else:
         model = run_model(runs / task)
         if model:

@@ -116,6 +116,9 @@ class SCTask:
     # On a fresh start, centre the embedding on clean training items and aim each class
     # weight at its items' mean (`tasks.sc.recentre_head`): a way out of a collapsed head.
     recentre_head: bool = False
+    # ArcFace margin of the training loss; < 0: the model's (0.5, METHOD.md). 0 is a plain
+    # scaled-cosine softmax (an experiment on the collapse of a from-scratch classifier).
+    margin: float = -1.0
 
 
 @dataclass

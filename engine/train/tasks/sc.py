@@ -205,10 +205,11 @@ class SCTraining(Task):
         # forward() gives s * cosine; calling it (not .cosine) keeps DDP's gradient hooks.
         logits = model(batch["wave"]).float()
         cosine = logits / cfg.scale
+        margin = cfg.margin if opts.margin < 0 else opts.margin
         active = batch["active"]
         zero = logits.new_zeros(())
         l_arc = (
-            arcface_loss(cosine[active], batch["label"][active], cfg.scale, cfg.margin).mean()
+            arcface_loss(cosine[active], batch["label"][active], cfg.scale, margin).mean()
             if bool(active.any())
             else zero
         )

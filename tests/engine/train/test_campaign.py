@@ -145,6 +145,7 @@ def test_the_classifier_is_fine_tuned_on_the_state_uss_and_ships_only_when_train
     cfg = apply_overrides(named_config("sc", "cpu"), overrides)
     assert cfg.task.stage == 2 and cfg.task.finetune_blocks == campaign.SC_FINETUNE_BLOCKS
     assert cfg.task.recentre_head is campaign.SC_RECENTRE
+    assert cfg.task.margin == campaign.SC_MARGIN == 0.0
 
     runs = tmp_path / "runs"
     assert campaign.classifier(runs, ("uss", "sc")) == campaign.SHIPPED / "sc.pt"  # none yet

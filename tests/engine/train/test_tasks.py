@@ -237,3 +237,22 @@ def test_tse_batch_has_ground_truth_clues_and_uss_or_oracle_enrollment(uss_check
     act = batch["active"]
     ratio = 10 * torch.log10(leak[act].pow(2).mean(-1) / batch["targets"][act].pow(2).mean(-1))
     assert bool(((ratio > -25.1) & (ratio < -4.9)).all())
+
+
+def test_sc_margin_zero_is_plain_softmax_and_default_is_the_models_arcface():
+    torch.manual_seed(0)
+    model = build_model("m2d_sc", "toy").eval()
+    batch = {"wave": torch.randn(4, 16_000) * 0.1, "label": torch.tensor([0, 3, 5, -1])}
+    batch["active"] = batch["label"] >= 0
+    logits = model(batch["wave"]).float()
+    active = batch["active"]
+    plain, _ = sc_task("task.margin=0").loss(model, batch)
+    kl = torch.nn.functional.log_softmax(logits[~active], -1).mean().neg() - torch.log(
+        torch.tensor(18.0)
+    )
+    ce = torch.nn.functional.cross_entropy(logits[active], batch["label"][active])
+    assert plain.item() == pytest.approx((ce + kl).item(), rel=1e-5)
+    default, parts = sc_task().loss(model, batch)
+    # The margin lowers the target logit: the ArcFace loss is above the plain one.
+    assert parts["arcface"] > ce.item() + 1e-3
+    assert default.item() == pytest.approx(parts["arcface"] + parts["kl"], rel=1e-5)
