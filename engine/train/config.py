@@ -117,7 +117,7 @@ class SCTask:
     # weight at its items' mean (`tasks.sc.recentre_head`): a way out of a collapsed head.
     recentre_head: bool = False
     # ArcFace margin of the training loss; < 0: the model's (0.5, METHOD.md). 0 is a plain
-    # scaled-cosine softmax (an experiment on the collapse of a from-scratch classifier).
+    # scaled-cosine softmax (the campaign's fine-tune: `campaign.SC_MARGIN` says why).
     margin: float = -1.0
 
 

@@ -436,6 +436,9 @@ def load_initial_weights(model: nn.Module, path: str) -> None:
     state = data["state_dict"]
     if data["model"] == "m2d_sc":
         model.load_state_dict(state)
+        # The log-mel stats travel as buffers; the config (saved with every result) follows them.
+        model.config.norm_mean = float(model.frontend.mean)
+        model.config.norm_std = float(model.frontend.std)
         return
     # A pre-trained M2D (engine.train.tasks.m2d_pretrain): copy its online encoder and stats.
     prefix = "pretrainer.online."
