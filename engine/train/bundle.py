@@ -85,13 +85,31 @@ def set_tse_rounds(bundle: str | os.PathLike, rounds: int) -> None:
 
 
 def ship_bundle(bundle: str | os.PathLike, shipped: str | os.PathLike) -> Path:
-    """Replace the shipped bundle's files with `bundle`'s, keeping the classifier's notes."""
-    old = read_bundle_meta(shipped)
+    """Replace the shipped bundle's files with `bundle`'s, carrying the classifier's notes on.
+
+    The prose of how the shipped classifier was made (`notes.sc`) comes along as it was when
+    the classifier is unchanged, and with a sentence on the further fine-tune when it changed.
+    """
+    old = read_bundle_meta(shipped).get("notes", {})
     new_meta_path = Path(bundle) / BUNDLE_FILE
     meta = json.loads(new_meta_path.read_text())
     notes = meta.setdefault("notes", {})
-    for key in ("sc",):  # how the shipped classifier was made, when it came along unchanged
-        if key in old.get("notes", {}) and key not in notes:
-            notes[key] = old["notes"][key]
+    if "sc" in old and "sc" not in notes:
+        same = (Path(bundle) / "sc.pt").read_bytes() == (Path(shipped) / "sc.pt").read_bytes()
+        notes["sc"] = old["sc"] if same else f"{old['sc']}; {_finetune_sentence(notes)}"
     new_meta_path.write_text(json.dumps(meta, indent=2))
     return copy_bundle(bundle, shipped)
+
+
+def _finetune_sentence(notes: dict) -> str:
+    """How a changed classifier came about, from its source checkpoint's notes."""
+    source = notes.get("sources", {}).get("sc", {})
+    metrics = source.get("metrics", {})
+    when = notes.get("heldout", {}).get("date", "")
+    text = f"then fine-tuned further{f' ({when})' if when else ''} to step {source.get('step', '?')}"
+    if "accuracy" in metrics and "accuracy_separated" in metrics:
+        text += (
+            f": {100 * metrics['accuracy']:.1f} % validation accuracy on ground-truth sources,"
+            f" {100 * metrics['accuracy_separated']:.1f} % on separated ones"
+        )
+    return text

@@ -7,7 +7,9 @@
    newer `last.pt` of their own;
 2. the USS and the TSE train at once, one process and one thread each (on two cores this
    is ~1.5x the throughput of one two-thread process; never run other heavy work beside them),
-   the TSE taking its enrollment from the USS of the state (the best weights so far);
+   the TSE taking its enrollment from the USS of the state (the best weights so far; a
+   TSE state trained from scratch is retired and the TSE restarts with its trunk copied from
+   that USS, `TSE_INIT_FROM_USS`);
    both checkpoint every `valid_every` steps (a few CPU-minutes), and the campaign copies
    those checkpoints into `packaging/cpu/state/` every 15 minutes, so a stopped session loses
    little; `--tasks uss,sc` gives the second core to the classifier instead, fine-tuned from
@@ -77,6 +79,11 @@ SC_MARGIN = 0.0
 # Sessions end without warning; while the trainers run, their checkpoints are copied into
 # the repository's state this often, so a cut-off session still hands its steps on.
 SAVE_STATE_EVERY_S = 15 * 60
+# The TSE trained from scratch (sessions 1-5) never caught up with the USS: each round lowered
+# SI-SDRi. A TSE whose trunk starts as the state's best USS (`task.init_from_uss`) reproduces
+# that USS at step 0 and learns from there to use its clues, so a from-scratch TSE state is
+# retired (moved to `tse_scratch/`) the next time the TSE trains.
+TSE_INIT_FROM_USS = True
 
 
 def heldout_dir() -> Path:
@@ -161,6 +168,23 @@ def save_state(runs: Path) -> list[Path]:
     return saved
 
 
+def initialised_from_uss(checkpoint: Path) -> bool:
+    """Whether a TSE checkpoint's run started its trunk from a USS."""
+    extra = torch.load(checkpoint, weights_only=True, map_location="cpu").get("extra", {})
+    return bool(extra.get("train", {}).get("config", {}).get("task", {}).get("init_from_uss"))
+
+
+def retire_scratch_tse(runs: Path) -> Path | None:
+    """Move a from-scratch TSE run folder aside (see `TSE_INIT_FROM_USS`); returns where to."""
+    last = runs / "tse" / "last.pt"
+    if not TSE_INIT_FROM_USS or not last.is_file() or initialised_from_uss(last):
+        return None
+    dest = runs / "tse_scratch"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.move(str(runs / "tse"), dest)
+    return dest
+
+
 def adopt(kit_out: Path, runs: Path) -> None:
     """Make the GPU kit's results the run folders' state (the campaign goes on from them)."""
     found = False
@@ -205,6 +229,8 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
         model = run_model(runs / task)
         if model:
             cmd.append(f"model={model}")
+        elif task == "tse" and TSE_INIT_FROM_USS and enrollment.is_file():
+            cmd.append(f"task.init_from_uss={enrollment}")
     return cmd
 
 
@@ -324,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.adopt:
         adopt(Path(args.adopt), runs)
     if not args.no_train:
+        if "tse" in tasks and (retired := retire_scratch_tse(runs)):
+            print(f"from-scratch TSE moved to {retired}; the TSE restarts from the USS", flush=True)
         train(runs, args.minutes, tasks)
     candidate = runs / "bundle"
     _run(

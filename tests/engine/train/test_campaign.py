@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import torch
 
@@ -45,6 +46,7 @@ def test_shipping_keeps_the_classifier_notes_and_records_the_heldout_point(tmp_p
     meta["notes"] = {"sc": "trained on CPU for 686 steps"}
     (shipped / "bundle.json").write_text(json.dumps(meta))
     candidate = make_random_bundle(tmp_path / "candidate", seed=1)
+    shutil.copy2(shipped / "sc.pt", candidate / "sc.pt")  # the classifier came along unchanged
     set_tse_rounds(candidate, 0)
     add_heldout_notes(candidate, {"final_ca_sdri": 1.5})
     ship_bundle(candidate, shipped)
@@ -53,6 +55,18 @@ def test_shipping_keeps_the_classifier_notes_and_records_the_heldout_point(tmp_p
     assert notes["heldout"]["final_ca_sdri"] == 1.5
     assert notes["sc"] == "trained on CPU for 686 steps"
     assert (shipped / "uss.pt").read_bytes() == (candidate / "uss.pt").read_bytes()
+
+    # A changed classifier keeps its history and gains the fine-tune it went through.
+    tuned = make_random_bundle(tmp_path / "tuned", seed=2)
+    meta = json.loads((tuned / "bundle.json").read_text())
+    source = {"step": 900, "metrics": {"accuracy": 0.8, "accuracy_separated": 0.35}}
+    meta["notes"] = {"sources": {"sc": source}, "heldout": {"date": "2026-12-08"}}
+    (tuned / "bundle.json").write_text(json.dumps(meta))
+    ship_bundle(tuned, shipped)
+    assert read_bundle_meta(shipped)["notes"]["sc"] == (
+        "trained on CPU for 686 steps; then fine-tuned further (2026-12-08) to step 900:"
+        " 80.0 % validation accuracy on ground-truth sources, 35.0 % on separated ones"
+    )
 
 
 def test_campaign_file_appends_points_and_plots(tmp_path):
@@ -202,3 +216,34 @@ def test_the_state_is_saved_while_the_trainers_run(tmp_path, monkeypatch, capsys
     (runs / "uss" / "last.pt").write_bytes(b"step 2")
     campaign.save_state(runs)
     assert (tmp_path / "state" / "uss_last.pt").read_bytes() == b"step 2"
+
+
+def test_a_from_scratch_tse_is_retired_and_the_next_starts_from_the_state_uss(
+    tmp_path, monkeypatch
+):
+    from engine.train import campaign
+
+    monkeypatch.setattr(campaign, "STATE", tmp_path / "state")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "uss_best.pt").write_bytes(b"x")
+    runs = tmp_path / "runs"
+    (runs / "tse").mkdir(parents=True)
+
+    def tse_state(init_from_uss: str) -> None:
+        task = {"uss_checkpoint": "u.pt", "init_from_uss": init_from_uss}
+        extra = {"train": {"config": {"model": "cpu", "task": task}}}
+        torch.save({"extra": extra}, runs / "tse" / "last.pt")
+
+    tse_state("")
+    assert campaign.retire_scratch_tse(runs) == runs / "tse_scratch"
+    assert (runs / "tse_scratch" / "last.pt").is_file() and not (runs / "tse").exists()
+    cmd = campaign.trainer_command("tse", runs, 30)
+    assert f"task.init_from_uss={tmp_path / 'state' / 'uss_best.pt'}" in cmd
+    assert f"task.uss_checkpoint={tmp_path / 'state' / 'uss_best.pt'}" in cmd
+
+    # A TSE that began from a USS resumes its own run, on the model its state holds.
+    (runs / "tse").mkdir()
+    tse_state("/some/uss_best.pt")
+    assert campaign.retire_scratch_tse(runs) is None
+    cmd = campaign.trainer_command("tse", runs, 30)
+    assert "model=cpu" in cmd and not any(a.startswith("task.init_from_uss") for a in cmd)
