@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.constants import NUM_CLASSES
-from engine.losses import masked_snr_loss, neg_sdr_soft, neg_si_snr
+from engine.losses import masked_snr_loss, neg_sdr_soft, neg_si_snr, pit_order, reorder
 from engine.models.checkpoint import load_checkpoint
 from engine.train.tasks.base import Task
 from engine.train.tasks.separation import SeparationScores
@@ -118,7 +118,10 @@ class TSETraining(Task):
         if self.uss is None:
             return oracle_enrollment(batch, generator, self.config.task.oracle_leak_db)
         with self.autocast():
-            return self.uss(batch["mixture"]).foreground.float()
+            separated = self.uss(batch["mixture"]).foreground.float()
+        # The USS's slots come in its own order; the pipeline's slot k enrolls the separated
+        # waveform its label was read from, so slot k here enrolls the estimate of target k.
+        return reorder(separated, pit_order(separated, batch["targets"].float()))
 
     def prepare_batch(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
         """Move to the device, add `enrollment` and `clues`."""

@@ -226,9 +226,17 @@ def test_tse_batch_has_ground_truth_clues_and_uss_or_oracle_enrollment(uss_check
     task.setup(build_model("deft_mamba_tse", "tiny"))
     out = task.prepare_batch(dict(batch), torch.Generator().manual_seed(0))
     with torch.no_grad():
-        expected = task.uss(batch["mixture"]).foreground
-    assert torch.allclose(out["enrollment"], expected)
+        separated = task.uss(batch["mixture"]).foreground
+    # Each enrollment slot is one of the USS's outputs, every output used once.
+    same = (out["enrollment"][:, :, None] - separated[:, None]).abs().amax(-1) < 1e-6
+    assert bool((same.sum(-1) == 1).all()) and bool((same.sum(1) == 1).all())
     assert torch.equal(out["clues"], clues)
+    # Slot k enrolls the USS's estimate of target k (the USS's own slot order is arbitrary),
+    # as in the pipeline, where slot k's clue is the label read from its enrollment.
+    task.uss = SlotSwappingUSS(batch["targets"])
+    out = task.prepare_batch(dict(batch), torch.Generator().manual_seed(0))
+    act = batch["active"]
+    assert torch.allclose(out["enrollment"][act], 0.9 * batch["targets"][act])
 
     oracle = TSETraining(named_config("tse", "smoke"), CPU)
     oracle.setup(build_model("deft_mamba_tse", "tiny"))
