@@ -15,6 +15,7 @@ crop the position embeddings, longer ones are encoded in 10 s windows whose feat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -44,8 +45,9 @@ class SCConfig:
     default_threshold: float = -3.5
     norm_mean: float = 0.0
     norm_std: float = 1.0
-    # The paper fine-tunes the last two blocks of a pretrained backbone (trainer's choice).
-    finetune_blocks: int = 2
+    # Fields older checkpoints carry that are no longer the model's: how many blocks train is
+    # the trainer's choice (`SCTask.finetune_blocks`), not a property of the network.
+    retired_fields: ClassVar[frozenset[str]] = frozenset({"finetune_blocks"})
 
 
 def _sized(size: str, **kw) -> SCConfig:

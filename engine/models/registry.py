@@ -40,6 +40,8 @@ def config_from_dict(name: str, values: dict[str, Any]):
     """Rebuild a model's config dataclass from plain data, rejecting unknown fields clearly."""
     cls = model_class(name).config_class
     known = {f.name: f for f in dataclasses.fields(cls)}
+    retired = getattr(cls, "retired_fields", frozenset())
+    values = {k: v for k, v in values.items() if k not in retired}
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ValueError(f"{name} config has unknown fields {unknown}")

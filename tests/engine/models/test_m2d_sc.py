@@ -223,3 +223,15 @@ def test_calibrated_threshold_reaches_the_best_balanced_accuracy_with_overlap():
 
     grid = torch.linspace(-4, 4, 4001)
     assert balanced(thr) >= max(balanced(t) for t in grid) - 1e-9
+
+
+def test_a_checkpoint_config_with_a_retired_field_still_loads_and_unknown_ones_do_not():
+    import dataclasses
+
+    from engine.models.registry import config_from_dict
+
+    values = dataclasses.asdict(CONFIGS["toy"])
+    cfg = config_from_dict("m2d_sc", {**values, "finetune_blocks": 2})  # older checkpoints
+    assert cfg == CONFIGS["toy"]
+    with pytest.raises(ValueError, match="unknown fields"):
+        config_from_dict("m2d_sc", {**values, "finetune_block": 2})
