@@ -106,7 +106,9 @@ def _finetune_sentence(notes: dict) -> str:
     source = notes.get("sources", {}).get("sc", {})
     metrics = source.get("metrics", {})
     when = notes.get("heldout", {}).get("date", "")
-    text = f"then fine-tuned further{f' ({when})' if when else ''} to step {source.get('step', '?')}"
+    text = (
+        f"then fine-tuned further{f' ({when})' if when else ''} to step {source.get('step', '?')}"
+    )
     if "accuracy" in metrics and "accuracy_separated" in metrics:
         text += (
             f": {100 * metrics['accuracy']:.1f} % validation accuracy on ground-truth sources,"

@@ -1,7 +1,8 @@
 """DeFT-Mamba-TSE training: enrollment from a frozen USS, ground-truth class clues.
 
 Batch function: the frozen USS (task.uss_checkpoint) separates the mixture and its foreground
-outputs become the enrollment of the same slots; the class clues are the ground-truth one-hots
+outputs become the enrollment of the same slots, the references put in the USS's slot order
+(`TSETraining.prepare_batch`); the class clues are the ground-truth one-hots
 (zero rows for silent slots). Without a USS checkpoint the enrollment is the target plus the
 scene's residual at a random level (a stand-in for a separator's leakage, for smoke runs and a
 TSE trained before any USS exists).
@@ -87,6 +88,10 @@ def init_trunk_from_uss(tse: nn.Module, path: str) -> int:
     return copied
 
 
+# The batch entries with one row per foreground slot (`engine.data.datasets`).
+SLOT_KEYS = ("targets", "label_index", "active")
+
+
 class TSETraining(Task):
     """The TSE module's batch function (enrollment + clues), loss and metric."""
 
@@ -113,20 +118,28 @@ class TSETraining(Task):
             self.uss = uss.eval()
 
     @torch.no_grad()
-    def enrollment(self, batch: dict[str, torch.Tensor], generator: torch.Generator):
-        """The enrollment waveforms `[B, 3, N]` of a batch (frozen USS or oracle stand-in)."""
-        if self.uss is None:
-            return oracle_enrollment(batch, generator, self.config.task.oracle_leak_db)
-        with self.autocast():
-            separated = self.uss(batch["mixture"]).foreground.float()
-        # The USS's slots come in its own order; the pipeline's slot k enrolls the separated
-        # waveform its label was read from, so slot k here enrolls the estimate of target k.
-        return reorder(separated, pit_order(separated, batch["targets"].float()))
-
     def prepare_batch(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> dict:
-        """Move to the device, add `enrollment` and `clues`."""
+        """Move to the device, add `enrollment` `[B, 3, N]` and `clues` `[B, 3, 18]`.
+
+        With a frozen USS the enrollment is its foreground in its own slot order, and the
+        references (targets, labels, activity) are put in that order: slot k then holds the
+        USS's estimate of one source, that source's clue and its target, as in the pipeline
+        (where slot k's clue is the label read from that estimate). A TSE whose trunk was
+        copied from this USS so starts exactly right, as the USS.
+        """
         batch = super().prepare_batch(batch, generator)
-        batch["enrollment"] = self.enrollment(batch, generator)
+        if self.uss is None:
+            leak_db = self.config.task.oracle_leak_db
+            batch["enrollment"] = oracle_enrollment(batch, generator, leak_db)
+        else:
+            with self.autocast():
+                separated = self.uss(batch["mixture"]).foreground.float()
+            # pit_order gives the estimate of each reference; its inverse, the reference of
+            # each estimate.
+            slot_of = pit_order(separated, batch["targets"].float()).argsort(1)
+            for key in SLOT_KEYS:
+                batch[key] = reorder(batch[key], slot_of)
+            batch["enrollment"] = separated
         batch["clues"] = class_clues(batch["label_index"])
         return batch
 

@@ -227,16 +227,23 @@ def test_tse_batch_has_ground_truth_clues_and_uss_or_oracle_enrollment(uss_check
     out = task.prepare_batch(dict(batch), torch.Generator().manual_seed(0))
     with torch.no_grad():
         separated = task.uss(batch["mixture"]).foreground
-    # Each enrollment slot is one of the USS's outputs, every output used once.
-    same = (out["enrollment"][:, :, None] - separated[:, None]).abs().amax(-1) < 1e-6
-    assert bool((same.sum(-1) == 1).all()) and bool((same.sum(1) == 1).all())
-    assert torch.equal(out["clues"], clues)
-    # Slot k enrolls the USS's estimate of target k (the USS's own slot order is arbitrary),
-    # as in the pipeline, where slot k's clue is the label read from its enrollment.
+    assert torch.allclose(out["enrollment"], separated)
+    # The references follow the USS's slot order (an untrained USS: some permutation of them).
+    for b in range(2):
+        assert sorted(out["label_index"][b].tolist()) == sorted(batch["label_index"][b].tolist())
+        for k, label in enumerate(out["label_index"][b].tolist()):
+            src = batch["label_index"][b].tolist().index(label)
+            assert torch.equal(out["targets"][b, k], batch["targets"][b, src])
+    assert torch.equal(out["clues"], class_clues(out["label_index"]))
+    # Slot k holds the USS's estimate of one source with that source's target and clue, as
+    # in the pipeline, where slot k's clue is the label read from its enrollment.
     task.uss = SlotSwappingUSS(batch["targets"])
     out = task.prepare_batch(dict(batch), torch.Generator().manual_seed(0))
-    act = batch["active"]
-    assert torch.allclose(out["enrollment"][act], 0.9 * batch["targets"][act])
+    assert torch.equal(out["targets"], batch["targets"].flip(1))
+    assert torch.equal(out["active"], batch["active"].flip(1))
+    assert torch.equal(out["clues"], clues.flip(1))
+    act = out["active"]
+    assert torch.allclose(out["enrollment"][act], 0.9 * out["targets"][act])
 
     oracle = TSETraining(named_config("tse", "smoke"), CPU)
     oracle.setup(build_model("deft_mamba_tse", "tiny"))
