@@ -17,6 +17,9 @@ from engine.data.dcase_layout import list_scenes, read_scene
 from engine.data.scenes import Scene, SceneConfig, synthesize_scene
 from engine.data.sources import SourcePool
 
+# The entries of `scene_to_tensors` with one row per foreground slot.
+SLOT_KEYS = ("targets", "label_index", "active")
+
 
 def scene_to_tensors(scene: Scene) -> dict[str, torch.Tensor]:
     """The documented dict of tensors of one scene."""

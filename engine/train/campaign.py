@@ -79,8 +79,8 @@ SC_MARGIN = 0.0
 # Sessions end without warning; while the trainers run, their checkpoints are copied into
 # the repository's state this often, so a cut-off session still hands its steps on.
 SAVE_STATE_EVERY_S = 15 * 60
-# The TSE trained from scratch (sessions 1-5) never caught up with the USS: each round lowered
-# SI-SDRi. A TSE whose trunk starts as the state's best USS (`task.init_from_uss`) reproduces
+# The TSE trained from scratch (sessions 1-5, on a batch whose clues and targets were in another
+# slot order than its USS enrollment) lowered SI-SDRi each round. A TSE whose trunk starts as the state's best USS (`task.init_from_uss`) reproduces
 # that USS at step 0 and learns from there to use its clues, so a from-scratch TSE state is
 # retired (moved to `tse_scratch/`) the next time the TSE trains.
 TSE_INIT_FROM_USS = True
@@ -168,16 +168,14 @@ def save_state(runs: Path) -> list[Path]:
     return saved
 
 
-def initialised_from_uss(checkpoint: Path) -> bool:
-    """Whether a TSE checkpoint's run started its trunk from a USS."""
-    extra = torch.load(checkpoint, weights_only=True, map_location="cpu").get("extra", {})
-    return bool(extra.get("train", {}).get("config", {}).get("task", {}).get("init_from_uss"))
-
-
 def retire_scratch_tse(runs: Path) -> Path | None:
     """Move a from-scratch TSE run folder aside (see `TSE_INIT_FROM_USS`); returns where to."""
     last = runs / "tse" / "last.pt"
-    if not TSE_INIT_FROM_USS or not last.is_file() or initialised_from_uss(last):
+    if (
+        not TSE_INIT_FROM_USS
+        or not last.is_file()
+        or run_config(last).get("task", {}).get("init_from_uss")
+    ):
         return None
     dest = runs / "tse_scratch"
     shutil.rmtree(dest, ignore_errors=True)
@@ -198,13 +196,16 @@ def adopt(kit_out: Path, runs: Path) -> None:
         raise SystemExit(f"{kit_out}: no uss_/tse_ last.pt or best.pt to adopt")
 
 
+def run_config(checkpoint: Path) -> dict[str, Any]:
+    """The training config a run checkpoint records (plain data)."""
+    extra = torch.load(checkpoint, weights_only=True, map_location="cpu").get("extra", {})
+    return extra.get("train", {}).get("config", {})
+
+
 def run_model(run_dir: Path) -> str | None:
     """The model size a run folder's `last.pt` trains (None: no state yet)."""
     last = run_dir / "last.pt"
-    if not last.is_file():
-        return None
-    extra = torch.load(last, weights_only=True, map_location="cpu").get("extra", {})
-    return extra.get("train", {}).get("config", {}).get("model")
+    return run_config(last).get("model") if last.is_file() else None
 
 
 def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:

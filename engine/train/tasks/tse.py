@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.constants import NUM_CLASSES
+from engine.data.datasets import SLOT_KEYS
 from engine.losses import masked_snr_loss, neg_sdr_soft, neg_si_snr, pit_order, reorder
 from engine.models.checkpoint import load_checkpoint
 from engine.train.tasks.base import Task
@@ -86,10 +87,6 @@ def init_trunk_from_uss(tse: nn.Module, path: str) -> int:
                 )
             copied += 1
     return copied
-
-
-# The batch entries with one row per foreground slot (`engine.data.datasets`).
-SLOT_KEYS = ("targets", "label_index", "active")
 
 
 class TSETraining(Task):
