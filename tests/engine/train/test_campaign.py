@@ -247,3 +247,38 @@ def test_a_from_scratch_tse_is_retired_and_the_next_starts_from_the_state_uss(
     assert campaign.retire_scratch_tse(runs) is None
     cmd = campaign.trainer_command("tse", runs, 30)
     assert "model=cpu" in cmd and not any(a.startswith("task.init_from_uss") for a in cmd)
+
+
+def test_the_uss_trains_towards_its_end_step_and_stops_there(tmp_path, monkeypatch):
+    from engine.train import campaign
+
+    monkeypatch.setattr(campaign, "MAX_STEPS", {"uss": 100})
+    monkeypatch.setattr(campaign, "STATE", tmp_path / "state")
+    runs = tmp_path / "runs"
+    (runs / "uss").mkdir(parents=True)
+
+    def uss_state(step: int) -> None:
+        extra = {"trainer": {"step": step}, "train": {"config": {"model": "cpu"}}}
+        torch.save({"extra": extra}, runs / "uss" / "last.pt")
+
+    uss_state(99)
+    assert not campaign.annealed("uss", runs)
+    assert "max_steps=100" in campaign.trainer_command("uss", runs, 30)
+    assert not any(a.startswith("max_steps") for a in campaign.trainer_command("tse", runs, 30))
+
+    launched = []
+
+    class Finished:
+        returncode = 0
+
+        def __init__(self, cmd, **kwargs):
+            launched.append(cmd[cmd.index("train") + 1])
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(campaign.subprocess, "Popen", Finished)
+    uss_state(100)
+    assert campaign.annealed("uss", runs)
+    campaign.train(runs, 1, ("uss", "tse"))
+    assert launched == ["tse"]
