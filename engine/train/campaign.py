@@ -308,10 +308,21 @@ def evaluate(bundle: Path, out_json: Path) -> dict[str, Any]:
 
 
 def session_point(
-    report: dict[str, Any], runs: Path, tasks: tuple[str, ...] = DEFAULT_TASKS
+    report: dict[str, Any],
+    runs: Path,
+    tasks: tuple[str, ...] = DEFAULT_TASKS,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The campaign's record of this session: counters from the checkpoints + Table 1."""
-    point: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpu_hours": 0.0}
+    """The campaign's record of this session: counters from the checkpoints + Table 1.
+
+    `cpu_hours` is the separators' training so far: `previous` (the last point)'s figure plus
+    what each of USS and TSE trained since (all of a run's hours when its counter went back:
+    a retired lineage's hours stay counted).
+    """
+    point: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpu_hours": (previous or {}).get("cpu_hours", 0.0),
+    }
     if "sc" in tasks and (runs / "sc" / "last.pt").is_file():
         trainer = torch.load(runs / "sc" / "last.pt", weights_only=True)["extra"]["trainer"]
         point["sc_finetune_step"] = int(trainer["step"])
@@ -321,10 +332,13 @@ def session_point(
         batch = extra.get("train", {}).get("config", {}).get("data", {}).get("batch_size")
         point[f"{task}_step"] = int(trainer["step"])
         point[f"{task}_cpu_hours"] = round(float(trainer.get("cpu_s", 0.0)) / 3600, 3)
-        point["cpu_hours"] += point[f"{task}_cpu_hours"]
+        before = (previous or {}).get(f"{task}_cpu_hours", 0.0)
+        now = point[f"{task}_cpu_hours"]
+        point["cpu_hours"] += now - before if now >= before else now
         point[f"{task}_scenes"] = int(
             trainer.get("scenes", int(trainer["step"]) * (batch or DataConfig.batch_size))
         )
+    point["cpu_hours"] = round(point["cpu_hours"], 3)
     rows = report["rows"]
     point["rows"] = rows
     point["fss1_si_sdri"] = rows[FIRST_ROW]["si_sdri"]
@@ -398,7 +412,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     report = evaluate(candidate, runs / "heldout.json")
-    point = session_point(report, runs, tasks)
+    from engine.train.curves import append_campaign_point, plot_campaign, read_campaign
+
+    history = read_campaign(CAMPAIGN) if CAMPAIGN.is_file() else []
+    previous = history[-1] if history else None
+    point = session_point(report, runs, tasks, previous)
     point["thresholds"] = "as shipped"
     if not args.no_recalibrate:
         recalibrated = runs / "bundle_recalibrated"
@@ -415,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         other = evaluate(recalibrated, runs / "heldout_recalibrated.json")
-        other = session_point(other, runs, tasks)
+        other = session_point(other, runs, tasks, previous)
         point["variants"] = {
             "as shipped": point["pipeline_ca_sdri"],
             "recalibrated": other["pipeline_ca_sdri"],
@@ -432,8 +450,6 @@ def main(argv: list[str] | None = None) -> int:
         add_heldout_notes(candidate, point)
         ship_bundle(candidate, SHIPPED)
     save_state(runs)
-    from engine.train.curves import append_campaign_point, plot_campaign
-
     append_campaign_point(CAMPAIGN, point)
     plot_campaign(CAMPAIGN, CAMPAIGN.with_suffix(".png"))
     print(json.dumps({k: v for k, v in point.items() if k != "rows"}, indent=1))

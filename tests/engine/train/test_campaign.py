@@ -32,6 +32,12 @@ def test_session_point_reads_the_trainers_counters(tmp_path):
     # The TSE rounds help: the bundle runs all of them.
     assert point["tse_rounds"] == 2 and point["pipeline_ca_sdri"] == 1.5
 
+    # The hours count on from the last point; a TSE restarted on a new lineage (its counter
+    # below the last point's) adds all of its hours, the retired run's staying counted.
+    previous = {"cpu_hours": 10.0, "uss_cpu_hours": 1.5, "tse_cpu_hours": 4.0}
+    point = session_point(fake_report(2.5, 1.5), tmp_path, previous=previous)
+    assert point["cpu_hours"] == 10.0 + (2.0 - 1.5) + 1.0
+
 
 def test_the_bundle_runs_the_tse_rounds_whose_output_is_best():
     rows = fake_report(1.0, 0.7, by_rounds=(1.1, 0.8))["rows"]  # the TSE makes it worse
