@@ -251,6 +251,12 @@ def trainer_command(task: str, runs: Path, minutes: float) -> list[str]:
         model = run_model(runs / task)
         if model:
             cmd.append(f"model={model}")
+            # A resumed run records the config it is given: the lineage mark must come along,
+            # or the next session would take this TSE for a from-scratch one and retire it
+            # (the resume then overwrites the trunk it was initialised with).
+            lineage = run_config(runs / task / "last.pt").get("task", {}).get("init_from_uss")
+            if task == "tse" and lineage and enrollment.is_file():
+                cmd.append(f"task.init_from_uss={enrollment}")
         elif task == "tse" and TSE_INIT_FROM_USS and enrollment.is_file():
             cmd.append(f"task.init_from_uss={enrollment}")
     return cmd

@@ -252,7 +252,10 @@ def test_a_from_scratch_tse_is_retired_and_the_next_starts_from_the_state_uss(
     tse_state("/some/uss_best.pt")
     assert campaign.retire_scratch_tse(runs) is None
     cmd = campaign.trainer_command("tse", runs, 30)
-    assert "model=cpu" in cmd and not any(a.startswith("task.init_from_uss") for a in cmd)
+    assert "model=cpu" in cmd
+    # ... and keeps its lineage mark, so the config the resumed run saves is not taken for a
+    # from-scratch TSE's the session after.
+    assert f"task.init_from_uss={tmp_path / 'state' / 'uss_best.pt'}" in cmd
 
 
 def test_the_uss_trains_towards_its_end_step_and_stops_there(tmp_path, monkeypatch):
