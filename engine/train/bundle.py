@@ -56,6 +56,10 @@ def assemble_bundle(
             "cpu_hours": metrics.get("cpu_hours"),
             "scenes": metrics.get("scenes"),
         }
+        if not train and (carried := _bundled_notes(Path(path), role, steps[role])):
+            notes["sources"][role] = carried["sources"][role]
+            if role in carried:  # the prose of how it was made (`notes.sc`)
+                notes[role] = carried[role]
     return save_bundle(
         out,
         models["uss"],
@@ -66,6 +70,24 @@ def assemble_bundle(
         notes=notes,
         half=half,
     )
+
+
+def _bundled_notes(path: Path, role: str, step: int) -> dict | None:
+    """The notes of the bundle `path` is `role`'s model file of, when they describe it.
+
+    A bundle's model files keep weights and step but not their run's training record, which
+    lives in the bundle's `notes`: a bundle assembled from another bundle's classifier (the
+    campaign's sessions that do not fine-tune it) carries that record on instead of nulls.
+    """
+    try:
+        meta = read_bundle_meta(path.parent)
+    except BundleError:
+        return None
+    described = meta.get("models", {}).get(role, {})
+    notes = meta.get("notes", {})
+    if described.get("file") != path.name or described.get("step") != step:
+        return None
+    return notes if role in notes.get("sources", {}) else None
 
 
 def add_heldout_notes(bundle: str | os.PathLike, point: dict) -> None:

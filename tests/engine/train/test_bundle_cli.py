@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -58,6 +60,44 @@ def test_bundle_assemble_writes_a_loadable_bundle(run_checkpoints, tmp_path, cap
     assert bundle.meta["thresholds"] == pytest.approx(torch.linspace(-5, -2, 18).tolist())
     assert bundle.meta["models"]["uss"]["step"] == 7
     assert bundle.meta["notes"]["sources"]["sc"]["metrics"] == {"m": 1.5}
+
+
+def test_a_model_taken_from_a_bundle_brings_its_training_record(run_checkpoints, tmp_path):
+    from engine.train.bundle import assemble_bundle
+
+    first = assemble_bundle(
+        run_checkpoints["uss"],
+        run_checkpoints["tse"],
+        run_checkpoints["sc"],
+        tmp_path / "first",
+        half=True,
+    )
+    meta = json.loads((first / "bundle.json").read_text())
+    meta["notes"]["sc"] = "trained on CPU for 7 steps"
+    (first / "bundle.json").write_text(json.dumps(meta))
+
+    # The campaign's sessions that do not fine-tune the classifier take the shipped one.
+    second = assemble_bundle(
+        run_checkpoints["uss"],
+        run_checkpoints["tse"],
+        first / "sc.pt",
+        tmp_path / "second",
+        half=True,
+    )
+    notes = json.loads((second / "bundle.json").read_text())["notes"]
+    assert notes["sources"]["sc"]["metrics"] == {"m": 1.5}
+    assert notes["sources"]["sc"]["checkpoint"] == str(run_checkpoints["sc"])
+    assert notes["sc"] == "trained on CPU for 7 steps"
+    assert notes["trained"]["sc"] is True
+
+    # A file the bundle does not describe (another step) keeps no borrowed record.
+    meta["models"]["sc"]["step"] = 8
+    (first / "bundle.json").write_text(json.dumps(meta))
+    third = assemble_bundle(
+        run_checkpoints["uss"], run_checkpoints["tse"], first / "sc.pt", tmp_path / "third"
+    )
+    notes = json.loads((third / "bundle.json").read_text())["notes"]
+    assert notes["sources"]["sc"]["metrics"] == {} and "sc" not in notes
 
 
 def test_bundle_assemble_rejects_a_checkpoint_in_the_wrong_role(run_checkpoints, tmp_path, capsys):
