@@ -166,6 +166,9 @@ def test_the_classifier_is_fine_tuned_on_the_state_uss_and_ships_only_when_train
     assert cfg.task.stage == 2 and cfg.task.finetune_blocks == campaign.SC_FINETUNE_BLOCKS
     assert cfg.task.recentre_head is campaign.SC_RECENTRE
     assert cfg.task.margin == campaign.SC_MARGIN == 0.0
+    # The fine-tune restarts every session: its learning rate reaches the floor as the
+    # session's training time runs out, not at the 20,000-step recipe's end.
+    assert cfg.optim.time_schedule and not named_config("sc", "cpu").optim.time_schedule
 
     runs = tmp_path / "runs"
     assert campaign.classifier(runs, ("uss", "sc")) == campaign.SHIPPED / "sc.pt"  # none yet
