@@ -42,6 +42,9 @@ class OptimConfig:
     # With a time budget (max_minutes), let the cosine follow the elapsed share of the budget
     # when that is further along than the step count, so a budgeted run ends at the floor.
     time_schedule: bool = False
+    # A warm restart (SGDR): warmup and cosine count from this step, so a run annealed to its
+    # floor can resume with a new cycle up to `max_steps`; 0 = one cycle from step 0.
+    restart_step: int = 0
 
 
 @dataclass

@@ -277,6 +277,10 @@ def test_the_uss_trains_towards_its_end_step_and_stops_there(tmp_path, monkeypat
     assert not campaign.annealed("uss", runs)
     assert "max_steps=100" in campaign.trainer_command("uss", runs, 30)
     assert not any(a.startswith("max_steps") for a in campaign.trainer_command("tse", runs, 30))
+    monkeypatch.setattr(campaign, "RESTARTS", {"uss": (90, 5e-4)})
+    rewarmed = campaign.trainer_command("uss", runs, 30)
+    assert "optim.restart_step=90" in rewarmed and "optim.lr=0.0005" in rewarmed
+    assert not any("restart" in a for a in campaign.trainer_command("tse", runs, 30))
 
     launched = []
 

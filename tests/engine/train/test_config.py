@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -101,6 +102,17 @@ def test_schedule_warms_up_then_decays_to_the_floor():
     tail = lrs[optim.warmup_steps :]
     assert all(a >= b for a, b in zip(tail, tail[1:], strict=False))
     assert lr_at(total, optim, total) == pytest.approx(optim.lr * optim.min_lr_ratio)
+
+
+def test_a_warm_restart_rewarms_from_its_step_and_anneals_by_the_end():
+    optim = dataclasses.replace(named_config("uss", "cpu").optim, lr=5e-4, restart_step=5_811)
+    total = 7_800
+    before = dataclasses.replace(optim, restart_step=0)
+    # Before the restart the schedule is the first cycle's, unchanged.
+    assert lr_at(5_000, optim, 6_000) == pytest.approx(lr_at(5_000, before, 6_000))
+    assert lr_at(5_811, optim, total) == pytest.approx(5e-4 / optim.warmup_steps)
+    assert lr_at(5_811 + optim.warmup_steps, optim, total) == pytest.approx(5e-4, rel=1e-3)
+    assert lr_at(total, optim, total) == pytest.approx(5e-4 * optim.min_lr_ratio)
 
 
 def test_time_schedule_follows_the_budget_when_it_is_further_along():
