@@ -246,12 +246,7 @@ class TimelineWidget(QWidget):
         self.mixture_peaks = None
         self.stem_peaks.clear()
         self._drawn_once = False
-        for wave in self.mixture_waves:
-            for item in (wave.fill, wave.upper, wave.lower):
-                self.mixture.box.removeItem(item)
-        for text in self.channel_labels:
-            self.mixture.box.removeItem(text)
-        self.mixture_waves, self.channel_labels = [], []
+        self._remove_mixture_waves()
         self.spec_item.clear()
         project = self.model.project
         if project is None:
@@ -544,14 +539,18 @@ class TimelineWidget(QWidget):
 
         workers.start(spectrogram.compute, project.recording, t0, t1, columns, on_done=done)
 
-    def _set_w_only(self, on: bool) -> None:
-        self.w_only = on
+    def _remove_mixture_waves(self) -> None:
+        """Take the mixture's per-channel waveform items and channel labels off the plot."""
         for wave in self.mixture_waves:
             for item in (wave.fill, wave.upper, wave.lower):
                 self.mixture.box.removeItem(item)
         for text in self.channel_labels:
             self.mixture.box.removeItem(text)
         self.mixture_waves, self.channel_labels = [], []
+
+    def _set_w_only(self, on: bool) -> None:
+        self.w_only = on
+        self._remove_mixture_waves()
         self._make_mixture_waves()
         self.refresh_waveforms()
 

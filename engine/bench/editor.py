@@ -29,14 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate (or take) the file, open it in a child process, print the figures."""
-    from engine.bench.io import make_long_file
+    from engine.bench.io import long_file
     from engine.bench.machine import describe
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(args.file) if args.file else Path(tmp) / "long.wav"
-        if not args.file:
-            print(f"writing {args.minutes:g} min of 4-channel {args.rate} Hz audio ...", flush=True)
-            make_long_file(path, args.minutes, args.rate)
+        path = long_file(args, tmp)
         shots = str(Path(args.screenshots).resolve()) if args.screenshots else None
         code = f"from desktop.benchmark import measure_open; measure_open({str(path)!r}, {shots!r})"
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}

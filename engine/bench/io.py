@@ -40,6 +40,16 @@ def make_long_file(path: Path, minutes: float, rate: int, channels: int = 4) -> 
             written += n
 
 
+def long_file(args: argparse.Namespace, tmp: str) -> Path:
+    """The file a long-file benchmark measures: `--file`, else one written into `tmp`."""
+    if args.file:
+        return Path(args.file)
+    path = Path(tmp) / "long.wav"
+    print(f"writing {args.minutes:g} min of 4-channel {args.rate} Hz audio ...", flush=True)
+    make_long_file(path, args.minutes, args.rate)
+    return path
+
+
 def _child(path: str) -> None:
     from engine.audio import iter_blocks
     from engine.bench.machine import peak_rss_mb
@@ -67,10 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.bench.machine import describe
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(args.file) if args.file else Path(tmp) / "long.wav"
-        if not args.file:
-            print(f"writing {args.minutes:g} min of 4-channel {args.rate} Hz audio ...", flush=True)
-            make_long_file(path, args.minutes, args.rate)
+        path = long_file(args, tmp)
         code = f"from engine.bench.io import _child; _child({str(path)!r})"
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if out.returncode:
