@@ -88,7 +88,8 @@ TSE_INIT_FROM_USS = True
 # validation SI-SDRi sat at 2.5 +- 0.3 dB from step ~3,800 to 4,782 at lr ~9e-4 (sessions 9-10):
 # a plateau of the learning rate, not of the model, so session 11 anneals it (lr 9e-4 -> 1e-4
 # at once, then to 1e-5 by step 6,000). A trainer at its end step is not launched; to train it
-# further, raise its entry (a re-warm). The TSE (USS-initialised at step 0 of its lineage) rose
+# further, raise its entry and give it a `RESTARTS` entry (raising the end step alone continues
+# the old cosine near its floor). The TSE (USS-initialised at step 0 of its lineage) rose
 # 3.2 -> 4.0 dB validation SI-SDRi over steps 525-1,449 at lr ~1e-3; session 12 anneals it the
 # same way (lr ~2e-4 at once at step 1,449, to 1e-5 by 2,100: about one session's steps).
 # Session 13 found both flat at their floors (USS 3.2 dB from step 5,400; TSE 4.20 +- 0.03 dB
