@@ -3,7 +3,8 @@
 One training step = forward + the task's loss + backward + clip + AdamW, on random 4-channel
 scenes of `--seconds` at batch `--batch`. Every config is measured in a fresh child process:
 first the plain eager fp32 step on one thread (the baseline), then each step option
-(`--variants`: more threads, bf16 autocast, torch.compile), each after its own warm-up.
+(`--variants`: two threads, bf16 autocast, torch.compile, and two one-thread DDP processes on
+gloo, each stepping half the batch, plain or compiled), each after its own warm-up.
 `speedup_vs_eager_fp32` is the best variant's rate over the baseline's, measured in the same
 run; the variant that won is named. The load average is printed with the machine, because a
 shared CPU slows every figure (training runs ~5x slower beside other heavy work).
@@ -19,7 +20,9 @@ import sys
 import time
 
 TASK_MODELS = {"uss": "deft_mamba_uss", "tse": "deft_mamba_tse", "sc": "m2d_sc"}
-VARIANTS = ("threads2", "bf16", "compile")
+VARIANTS = ("threads2", "bf16", "compile", "ddp2", "ddp2_compile")
+DDP_WORLD = 2
+"""Processes of the `ddp2*` variants: one per core of the 2-core machines this is for."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,10 +77,87 @@ def _loss(task: str, model, args, targets):
     return loss
 
 
-def measure(task: str, config: str, seconds: float, batch: int, steps: int, variants: list[str]):
-    """Baseline and variants of one config, in this process."""
+def _median_step_s(task, model, run, args, targets, steps: int, bf16: bool = False) -> float:
+    """Median seconds of `steps` training steps of `run` (the model, compiled or wrapped),
+    after one warm-up step (which compiles)."""
     import contextlib
 
+    import torch
+
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+
+    def step() -> None:
+        with ctx():
+            loss = _loss(task, run, args, targets)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+
+    step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def _ddp_worker(rank: int, task, config, seconds, batch, steps, compiled, folder) -> None:
+    """One of `DDP_WORLD` one-thread processes: its share of the batch, gradients all-reduced
+    (the mean over the world: the same step as the whole batch in one process)."""
+    import torch
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from engine.constants import SAMPLE_RATE
+    from engine.models.registry import build_model
+
+    torch.set_num_threads(1)
+    store = f"file://{os.path.join(folder, 'store')}"
+    dist.init_process_group("gloo", init_method=store, rank=rank, world_size=DDP_WORLD)
+    try:
+        args, targets = _inputs(task, batch, int(seconds * SAMPLE_RATE))
+
+        def share(t):
+            rows = len(t) // DDP_WORLD
+            return t[rank * rows : (rank + 1) * rows]
+
+        args, targets = tuple(share(a) for a in args), share(targets)
+        torch.manual_seed(0)
+        model = build_model(TASK_MODELS[task], config).train()
+        wrapped = DistributedDataParallel(model)
+        run = torch.compile(wrapped) if compiled else wrapped
+        dist.barrier()
+        t = _median_step_s(task, model, run, args, targets, steps)
+        if rank == 0:
+            with open(os.path.join(folder, "seconds"), "w") as f:
+                f.write(repr(t))
+    finally:
+        dist.destroy_process_group()
+
+
+def _ddp_rate(task, config, seconds, batch, steps, compiled: bool) -> float:
+    """Audio-seconds per second of `DDP_WORLD` one-thread DDP processes on gloo."""
+    import tempfile
+
+    import torch.multiprocessing as mp
+
+    with tempfile.TemporaryDirectory() as folder:
+        mp.spawn(
+            _ddp_worker,
+            args=(task, config, seconds, batch, steps, compiled, folder),
+            nprocs=DDP_WORLD,
+            join=True,
+        )
+        with open(os.path.join(folder, "seconds")) as f:
+            return batch * seconds / float(f.read())
+
+
+def measure(task: str, config: str, seconds: float, batch: int, steps: int, variants: list[str]):
+    """Baseline and variants of one config, in this process."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -86,35 +166,18 @@ def measure(task: str, config: str, seconds: float, batch: int, steps: int, vari
 
     n = int(seconds * SAMPLE_RATE)
     args, targets = _inputs(task, batch, n)
+    if any(v.startswith("ddp") for v in variants) and batch % DDP_WORLD:
+        raise ValueError(f"the ddp variants split the batch over {DDP_WORLD}: got batch {batch}")
 
     def rate(variant: str) -> float:
+        if variant.startswith("ddp"):
+            return _ddp_rate(task, config, seconds, batch, steps, variant.endswith("compile"))
         torch.set_num_threads(2 if variant == "threads2" else 1)
         torch.manual_seed(0)
         model = build_model(TASK_MODELS[task], config).train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         run = torch.compile(model) if variant == "compile" else model
-        ctx = (
-            (lambda: torch.autocast("cpu", dtype=torch.bfloat16))
-            if variant == "bf16"
-            else contextlib.nullcontext
-        )
-
-        def step() -> None:
-            with ctx():
-                loss = _loss(task, run, args, targets)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-
-        step()  # warm-up (and compilation)
-        times = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
-        times.sort()
-        return batch * seconds / times[len(times) // 2]
+        t = _median_step_s(task, model, run, args, targets, steps, bf16=variant == "bf16")
+        return batch * seconds / t
 
     torch.set_num_threads(1)
     model = build_model(TASK_MODELS[task], config)

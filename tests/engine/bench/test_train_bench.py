@@ -30,6 +30,14 @@ def test_measure_reports_rates_and_the_speedup_of_the_best_variant(task, one_thr
     assert r["best_variant"] in ("eager_fp32", "threads2")
 
 
+def test_two_ddp_processes_train_the_batch_in_halves(one_thread):
+    r = measure("uss", "tiny", 0.5, 2, 1, ["ddp2"])
+    assert r["ddp2_audio_s_per_s"] > 0
+    assert r["best_variant"] in ("eager_fp32", "ddp2")
+    with pytest.raises(ValueError, match="batch"):
+        measure("uss", "tiny", 0.5, 3, 1, ["ddp2"])
+
+
 def test_cli_prints_one_json_object_per_config_with_the_machine():
     assert "train" in BENCHMARKS
     out = subprocess.run(
